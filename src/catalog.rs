@@ -1,0 +1,458 @@
+//! The check catalog: `checks/*.toml` embedded at build time plus the user's own files.
+//! Checks are data; each names the probe that answers it and that probe's parameters.
+
+use crate::model::Area;
+use crate::profile::{explain_toml_message, locate};
+use crate::suggest::closest;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The built-in catalog, one file per area of the product.
+const BUILTIN: &[(&str, &str)] = &[
+    ("checks/dns.toml", include_str!("../checks/dns.toml")),
+    ("checks/dc.toml", include_str!("../checks/dc.toml")),
+    ("checks/ldap.toml", include_str!("../checks/ldap.toml")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{path}: cannot read checks: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: String, message: String },
+}
+
+/// The probe that answers a check. Probes know nothing about Autopilot; checks give them meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProbeKind {
+    /// SRV lookup against every DNS server, with A/AAAA of each target.
+    #[serde(rename = "dns.srv")]
+    DnsSrv,
+    /// ICMP echo to a DC.
+    #[serde(rename = "icmp")]
+    Icmp,
+    /// TCP connect to a port of a DC.
+    #[serde(rename = "tcp")]
+    Tcp,
+    /// Anonymous rootDSE read over LDAP.
+    #[serde(rename = "ldap.rootdse")]
+    LdapRootDse,
+    /// The bind the profile asks for (anonymous, or simple over StartTLS/LDAPS/plain).
+    #[serde(rename = "ldap.bind")]
+    LdapBind,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::DnsSrv => "dns.srv",
+            ProbeKind::Icmp => "icmp",
+            ProbeKind::Tcp => "tcp",
+            ProbeKind::LdapRootDse => "ldap.rootdse",
+            ProbeKind::LdapBind => "ldap.bind",
+        }
+    }
+}
+
+/// What a check runs once per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForEach {
+    /// Once per domain controller found by the check that provides `dcs`.
+    Dc,
+}
+
+/// Typed facts a check can provide to the checks after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    /// The list of domain controllers (with addresses) the per-DC checks fan out over.
+    Dcs,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    #[serde(default)]
+    check: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: String,
+    area: Area,
+    title: String,
+    probe: ProbeKind,
+    #[serde(default)]
+    params: toml::Table,
+    #[serde(default)]
+    needs: Vec<String>,
+    for_each: Option<ForEach>,
+    #[serde(default)]
+    provides: Vec<FactKind>,
+    downgrade_if_passed: Option<String>,
+    #[serde(default)]
+    corporate_network: bool,
+    why: String,
+    remedy: String,
+}
+
+/// Parameters of each probe, validated when the catalog loads.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Params {
+    DnsSrv(DnsSrvParams),
+    Icmp(IcmpParams),
+    Tcp(TcpParams),
+    LdapRootDse(LdapParams),
+    LdapBind(LdapParams),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSrvParams {
+    /// The SRV owner name; `{domain}`, `{forest}` and `{site}` are filled from the profile.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcmpParams {
+    #[serde(default = "default_ping_count")]
+    pub count: u8,
+}
+
+fn default_ping_count() -> u8 {
+    3
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpParams {
+    pub port: u16,
+    /// What breaks when this port is closed, named in the finding.
+    #[serde(default)]
+    pub consequence: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapParams {}
+
+/// One check of the catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckDef {
+    pub id: String,
+    pub area: Area,
+    pub title: String,
+    pub probe: ProbeKind,
+    pub params: Params,
+    pub needs: Vec<String>,
+    pub for_each: Option<ForEach>,
+    pub provides: Vec<FactKind>,
+    /// A failure of this check is only a warning when the named check passed on the same target
+    /// (ICMP dropped while LDAP answers: the DC is up, a firewall filters ping).
+    pub downgrade_if_passed: Option<String>,
+    /// Only reachable from the corporate network: in the vpn scenario a failure is expected.
+    pub corporate_network: bool,
+    pub why: String,
+    pub remedy: String,
+    /// Which file defined it, for errors and `explain`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub checks: Vec<CheckDef>,
+}
+
+impl Catalog {
+    /// The built-in checks plus every `*.toml` in `extra_dirs`, validated as one whole.
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut checks = Vec::new();
+        for (path, text) in BUILTIN {
+            checks.extend(parse_file(Path::new(path), text)?);
+        }
+        for dir in extra_dirs {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|source| CatalogError::Read {
+                    path: dir.display().to_string(),
+                    source,
+                })?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                checks.extend(parse_file(&path, &text)?);
+            }
+        }
+        validate(&checks)?;
+        Ok(Catalog { checks })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CheckDef> {
+        self.checks.iter().find(|check| check.id == id)
+    }
+
+    /// "did you mean" for a mistyped id or area, with the valid choices.
+    pub fn unknown_selector_message(&self, typed: &str) -> String {
+        let ids = self.checks.iter().map(|c| c.id.as_str());
+        let areas = Area::ALL.iter().map(|a| a.as_str());
+        let hint = closest(typed, ids.chain(areas))
+            .map(|best| format!("did you mean `{best}`? "))
+            .unwrap_or_default();
+        let areas: Vec<&str> = Area::ALL.iter().map(|a| a.as_str()).collect();
+        format!(
+            "unknown check or area `{typed}`: {hint}areas are {}; check ids are listed by `joinready checks`",
+            areas.join(", ")
+        )
+    }
+}
+
+fn invalid(path: &Path, text: &str, span: std::ops::Range<usize>, message: String) -> CatalogError {
+    CatalogError::Invalid {
+        location: locate(path, text, Some(span)),
+        message,
+    }
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<Vec<CheckDef>, CatalogError> {
+    let file: CatalogFile = toml::from_str(text).map_err(|error| CatalogError::Invalid {
+        location: locate(path, text, error.span()),
+        message: explain_toml_message(error.message()),
+    })?;
+    file.check
+        .into_iter()
+        .map(|spanned| {
+            let span = spanned.span();
+            let raw = spanned.into_inner();
+            let params = typed_params(raw.probe, raw.params).map_err(|message| {
+                invalid(
+                    path,
+                    text,
+                    span.clone(),
+                    format!(
+                        "check `{}`: params of probe `{}`: {message}",
+                        raw.id,
+                        raw.probe.as_str()
+                    ),
+                )
+            })?;
+            if !valid_id(&raw.id) {
+                return Err(invalid(
+                    path,
+                    text,
+                    span,
+                    format!(
+                        "check id `{}` must be lowercase words joined by `.` or `_`, e.g. `dc.srv`",
+                        raw.id
+                    ),
+                ));
+            }
+            Ok(CheckDef {
+                id: raw.id,
+                area: raw.area,
+                title: raw.title,
+                probe: raw.probe,
+                params,
+                needs: raw.needs,
+                for_each: raw.for_each,
+                provides: raw.provides,
+                downgrade_if_passed: raw.downgrade_if_passed,
+                corporate_network: raw.corporate_network,
+                why: raw.why.trim().to_string(),
+                remedy: raw.remedy.trim().to_string(),
+                source: path.display().to_string(),
+            })
+        })
+        .collect()
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+        && !id.starts_with('.')
+        && !id.ends_with('.')
+}
+
+fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> {
+    let value = toml::Value::Table(table);
+    let explain = |e: toml::de::Error| explain_toml_message(e.message());
+    Ok(match probe {
+        ProbeKind::DnsSrv => Params::DnsSrv(value.try_into().map_err(explain)?),
+        ProbeKind::Icmp => Params::Icmp(value.try_into().map_err(explain)?),
+        ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
+        ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
+        ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),
+    })
+}
+
+fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
+    let fail = |check: &CheckDef, message: String| CatalogError::Invalid {
+        location: check.source.clone(),
+        message: format!("check `{}`: {message}", check.id),
+    };
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for check in checks {
+        if let Some(first) = seen.insert(&check.id, &check.source) {
+            return Err(fail(
+                check,
+                format!("the id is already defined in {first}: choose another id"),
+            ));
+        }
+    }
+    let by_id: HashMap<&str, &CheckDef> = checks.iter().map(|c| (c.id.as_str(), c)).collect();
+    let providers = checks
+        .iter()
+        .filter(|c| c.provides.contains(&FactKind::Dcs))
+        .count();
+    if providers > 1 {
+        let check = checks
+            .iter()
+            .filter(|c| c.provides.contains(&FactKind::Dcs))
+            .nth(1);
+        if let Some(check) = check {
+            return Err(fail(check, "only one check may provide `dcs`".to_string()));
+        }
+    }
+    for check in checks {
+        for need in check.needs.iter().chain(check.downgrade_if_passed.iter()) {
+            let Some(needed) = by_id.get(need.as_str()) else {
+                let hint = closest(need, by_id.keys().copied())
+                    .map(|b| format!(": did you mean `{b}`?"))
+                    .unwrap_or_default();
+                return Err(fail(
+                    check,
+                    format!("it refers to unknown check `{need}`{hint}"),
+                ));
+            };
+            if needed.for_each.is_some() && check.for_each.is_none() {
+                return Err(fail(
+                    check,
+                    format!("it runs once but needs `{need}`, which runs per DC: add `for_each = \"dc\"`"),
+                ));
+            }
+        }
+        if check.for_each == Some(ForEach::Dc) && providers == 0 {
+            return Err(fail(
+                check,
+                "it runs per DC but no check provides `dcs`".to_string(),
+            ));
+        }
+    }
+    // Dependencies must form no cycle, or the runner would wait forever.
+    let mut done: HashSet<&str> = HashSet::new();
+    let mut visiting: Vec<&str> = Vec::new();
+    fn visit<'a>(
+        id: &'a str,
+        by_id: &HashMap<&'a str, &'a CheckDef>,
+        done: &mut HashSet<&'a str>,
+        visiting: &mut Vec<&'a str>,
+    ) -> Result<(), String> {
+        if done.contains(id) {
+            return Ok(());
+        }
+        if visiting.contains(&id) {
+            visiting.push(id);
+            return Err(visiting.join(" → "));
+        }
+        visiting.push(id);
+        if let Some(check) = by_id.get(id) {
+            for need in check.needs.iter().chain(check.downgrade_if_passed.iter()) {
+                visit(need, by_id, done, visiting)?;
+            }
+        }
+        visiting.pop();
+        done.insert(id);
+        Ok(())
+    }
+    for check in checks {
+        visit(&check.id, &by_id, &mut done, &mut visiting)
+            .map_err(|cycle| fail(check, format!("its dependencies form a cycle: {cycle}")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_is_valid_and_complete() {
+        let catalog = Catalog::load(&[]).unwrap();
+        for id in ["dc.srv", "dc.ping", "ldap.rootdse", "ldap.bind"] {
+            let check = catalog.get(id).unwrap();
+            assert!(!check.remedy.is_empty() && !check.why.is_empty(), "{id}");
+        }
+    }
+
+    #[test]
+    fn user_checks_are_added_and_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("extra.toml"),
+            "[[check]]\nid = \"dc.smb\"\narea = \"dc\"\ntitle = \"SMB\"\nprobe = \"tcp\"\nparams = { port = 445 }\nfor_each = \"dc\"\nneeds = [\"dc.srv\"]\nwhy = \"w\"\nremedy = \"r\"\n",
+        )
+        .unwrap();
+        let catalog = Catalog::load(&[dir.path().to_path_buf()]).unwrap();
+        assert!(catalog.get("dc.smb").is_some());
+    }
+
+    #[test]
+    fn broken_user_checks_name_file_line_and_fix() {
+        let cases = [
+            ("[[check]]\nid = \"x.y\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"tcp\"\nparams = { prt = 1 }\nwhy = \"w\"\nremedy = \"r\"\n",
+             ":1:1: check `x.y`: params of probe `tcp`: unknown field `prt`"),
+            ("[[check]]\nid = \"x.y\"\narea = \"dnss\"\n", ":3:8: unknown variant `dnss`"),
+            ("[[check]]\nid = \"dc.srv\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nwhy = \"w\"\nremedy = \"r\"\n",
+             "check `dc.srv`: the id is already defined in checks/dns.toml"),
+            ("[[check]]\nid = \"x.y\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"dc.svr\"]\nwhy = \"w\"\nremedy = \"r\"\n",
+             "unknown check `dc.svr`: did you mean `dc.srv`?"),
+            ("[[check]]\nid = \"X\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nwhy = \"w\"\nremedy = \"r\"\n",
+             "check id `X` must be lowercase"),
+        ];
+        for (text, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("bad.toml"), text).unwrap();
+            let error = Catalog::load(&[dir.path().to_path_buf()])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "got: {error}\nwant: {expected}");
+        }
+    }
+
+    #[test]
+    fn cycles_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("c.toml"),
+            "[[check]]\nid = \"a.a\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"b.b\"]\nwhy = \"w\"\nremedy = \"r\"\n[[check]]\nid = \"b.b\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"a.a\"]\nwhy = \"w\"\nremedy = \"r\"\n",
+        )
+        .unwrap();
+        let error = Catalog::load(&[dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cycle: a.a → b.b → a.a"), "{error}");
+    }
+
+    #[test]
+    fn selector_typo_lists_choices() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let message = catalog.unknown_selector_message("ldpa");
+        assert!(message.contains("did you mean `ldap`?"), "{message}");
+        assert!(message.contains("dns, dc, ldap, proxy, endpoints, vpn, time, host"));
+    }
+}

@@ -1,0 +1,155 @@
+//! Checks: give probe evidence a meaning for hybrid join — pass, warn or fail, a one-line
+//! finding and the evidence. One file per probe kind; the catalog says which check uses which.
+
+mod ldap;
+mod ping;
+mod srv;
+mod tcp;
+
+use crate::catalog::{CheckDef, Params};
+use crate::facts::DomainController;
+use crate::model::Outcome;
+use crate::probe::tls::Trust;
+use crate::profile::Settings;
+use crate::secret::Secret;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::OnceCell;
+
+/// What every check may read; built once per run.
+pub struct CheckContext {
+    pub settings: Arc<Settings>,
+    /// The DNS servers asked, each separately; Err when the system has none.
+    pub dns_servers: Result<Vec<SocketAddr>, String>,
+    pub password: Option<Secret>,
+    trust: OnceCell<Result<Trust, String>>,
+}
+
+impl CheckContext {
+    pub fn new(
+        settings: Arc<Settings>,
+        dns_servers: Result<Vec<SocketAddr>, String>,
+        password: Option<Secret>,
+    ) -> CheckContext {
+        CheckContext {
+            settings,
+            dns_servers,
+            password,
+            trust: OnceCell::new(),
+        }
+    }
+
+    /// The trust store, loaded on first use so runs without TLS never read the OS store.
+    pub async fn trust(&self) -> Result<&Trust, String> {
+        let ca_file = self.settings.ldap.ca_file.clone();
+        self.trust
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || Trust::load(ca_file.as_deref()))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()))
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// What a check runs against.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The check runs once (its target label comes from its parameters).
+    Once,
+    Dc(DomainController),
+}
+
+/// A check's conclusion plus the facts it provides.
+pub struct CheckOutput {
+    pub outcome: Outcome,
+    pub dcs: Option<Vec<DomainController>>,
+}
+
+impl From<Outcome> for CheckOutput {
+    fn from(outcome: Outcome) -> Self {
+        CheckOutput { outcome, dcs: None }
+    }
+}
+
+/// Fills `{domain}`, `{forest}` and `{site}`; None when the template needs a site and the
+/// profile names none.
+pub fn expand(template: &str, settings: &Settings) -> Option<String> {
+    if template.contains("{site}") && settings.site.is_none() {
+        return None;
+    }
+    Some(
+        template
+            .replace("{domain}", &settings.domain)
+            .replace("{forest}", &settings.forest)
+            .replace("{site}", settings.site.as_deref().unwrap_or_default()),
+    )
+}
+
+/// The row's target column.
+pub fn target_label(def: &CheckDef, target: &Target, settings: &Settings) -> String {
+    match (target, &def.params) {
+        (Target::Dc(dc), _) => dc.hostname.clone(),
+        (Target::Once, Params::DnsSrv(params)) => {
+            expand(&params.name, settings).unwrap_or_else(|| {
+                params
+                    .name
+                    .replace("{site}", "<site>")
+                    .replace("{domain}", &settings.domain)
+                    .replace("{forest}", &settings.forest)
+            })
+        }
+        (Target::Once, _) => settings.domain.clone(),
+    }
+}
+
+/// Runs one check against one target, within `deadline`.
+pub async fn run(
+    def: &CheckDef,
+    target: &Target,
+    context: &CheckContext,
+    deadline: Instant,
+) -> CheckOutput {
+    let dc = match target {
+        Target::Dc(dc) => match dc.address() {
+            Some(address) => Some((dc, address)),
+            None => {
+                return Outcome::skip(format!("DNS gave no address for {}", dc.hostname)).into();
+            }
+        },
+        Target::Once => None,
+    };
+    match (&def.params, dc) {
+        (Params::DnsSrv(params), _) => {
+            srv::run(
+                params,
+                def.provides.contains(&crate::catalog::FactKind::Dcs),
+                context,
+                deadline,
+            )
+            .await
+        }
+        (Params::Icmp(params), Some((_, address))) => {
+            ping::run(params, address, deadline).await.into()
+        }
+        (Params::Tcp(params), Some((_, address))) => {
+            tcp::run(params, address, deadline).await.into()
+        }
+        (Params::LdapRootDse(_), Some((_, address))) => {
+            ldap::rootdse(address, deadline).await.into()
+        }
+        (Params::LdapBind(_), Some((dc, address))) => {
+            ldap::bind(dc, address, context, deadline).await.into()
+        }
+        (_, None) => Outcome::error(format!(
+            "probe `{}` runs per DC: add `for_each = \"dc\"` to check `{}`",
+            def.probe.as_str(),
+            def.id
+        ))
+        .into(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Durations as people write them on a command line or in a profile: `500ms`, `2s`, `1m`.
+
+use std::time::Duration;
+
+/// Why a duration could not be read; the message tells what to write instead.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid duration `{text}`: {reason} (write a whole number followed by ms, s, m or h, e.g. 500ms, 2s, 1m)")]
+pub struct DurationError {
+    pub text: String,
+    pub reason: &'static str,
+}
+
+/// The longest duration accepted: a probe that waits longer than a day is a typo.
+const MAX: Duration = Duration::from_secs(24 * 3600);
+
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let fail = |reason| DurationError {
+        text: text.to_string(),
+        reason,
+    };
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| fail("the unit is missing"))?;
+    let (number, unit) = trimmed.split_at(split);
+    if number.is_empty() {
+        return Err(fail("it does not start with a number"));
+    }
+    let value: u64 = number
+        .parse()
+        .map_err(|_| fail("the number is too large"))?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(fail("the unit is not one of ms, s, m, h")),
+    };
+    let millis = value
+        .checked_mul(millis_per_unit)
+        .ok_or_else(|| fail("the number is too large"))?;
+    let duration = Duration::from_millis(millis);
+    if duration.is_zero() {
+        return Err(fail("it must be greater than zero"));
+    }
+    if duration > MAX {
+        return Err(fail("it must be at most 24h"));
+    }
+    Ok(duration)
+}
+
+/// Renders a duration the way it would be written: `1500ms`, `2s`, `1m`.
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis.is_multiple_of(60_000) && millis > 0 {
+        format!("{}m", millis / 60_000)
+    } else if millis.is_multiple_of(1_000) && millis > 0 {
+        format!("{}s", millis / 1_000)
+    } else {
+        format!("{millis}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_documented_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration(" 3s "), Ok(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rejects_with_a_reason() {
+        for (text, reason) in [
+            ("2", "the unit is missing"),
+            ("s", "it does not start with a number"),
+            ("2x", "the unit is not one of ms, s, m, h"),
+            ("1.5s", "the unit is not one of ms, s, m, h"),
+            ("0s", "it must be greater than zero"),
+            ("25h", "it must be at most 24h"),
+            ("99999999999999999999s", "the number is too large"),
+            ("18446744073709551615h", "the number is too large"),
+            ("", "the unit is missing"),
+        ] {
+            let error = parse_duration(text).unwrap_err();
+            assert_eq!(error.reason, reason, "{text}");
+            assert!(error.to_string().contains("e.g. 500ms, 2s, 1m"));
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for text in ["500ms", "2s", "1m", "1500ms"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! joinready: is this device ready for Windows Autopilot user-driven mode with Microsoft Entra
+//! hybrid join, and if not, what exactly is wrong and what to do?
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod catalog;
+pub mod check;
+pub mod cli;
+pub mod duration;
+pub mod facts;
+pub mod model;
+pub mod probe;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod secret;
+pub mod srv_order;
+pub mod suggest;
+pub mod verdict;
+pub mod wire;

@@ -1,0 +1,267 @@
+//! LDAP probe: anonymous rootDSE read and the bind the profile asks for, over plain LDAP,
+//! StartTLS or LDAPS, with the DC's certificate as evidence.
+
+use crate::probe::tcp::{connect, millis, ConnectError};
+use crate::probe::tls::{TlsEvidence, Trust, TrustError};
+use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, StdStream};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The rootDSE attributes joinready reports.
+const ROOTDSE_ATTRIBUTES: &[&str] = &[
+    "defaultNamingContext",
+    "configurationNamingContext",
+    "rootDomainNamingContext",
+    "dnsHostName",
+    "serverName",
+    "currentTime",
+    "supportedSASLMechanisms",
+    "supportedLDAPVersion",
+    "domainFunctionality",
+    "forestFunctionality",
+    "domainControllerFunctionality",
+    "isSynchronized",
+    "isGlobalCatalogReady",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LdapError {
+    #[error("TCP {port} {source}")]
+    Connect { port: u16, source: ConnectError },
+    #[error(
+        "TCP {port} accepted the connection but no LDAP answer came within {waited:?} ({phase})"
+    )]
+    Silent {
+        port: u16,
+        waited: Duration,
+        phase: Phase,
+    },
+    #[error("TLS failed: {0}")]
+    Tls(String, Option<TlsEvidence>),
+    #[error("the server answered resultCode {code} to the {phase}: {message}")]
+    Result {
+        code: u32,
+        message: String,
+        phase: Phase,
+    },
+    #[error("LDAP error during {phase}: {message}")]
+    Protocol { phase: Phase, message: String },
+    #[error("{0}")]
+    Trust(#[from] TrustError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Connect,
+    Tls,
+    Bind,
+    Search,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "connect",
+            Phase::Tls => "TLS handshake",
+            Phase::Bind => "bind",
+            Phase::Search => "search",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RootDse {
+    pub address: SocketAddr,
+    pub connect_ms: f64,
+    pub answer_ms: f64,
+    /// Attribute name → values, as the DC returned them.
+    pub attributes: HashMap<String, Vec<String>>,
+}
+
+impl RootDse {
+    pub fn first(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .and_then(|(_, values)| values.first())
+            .map(String::as_str)
+    }
+}
+
+/// How the bind travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Plain,
+    StartTls,
+    Ldaps,
+}
+
+pub struct BindRequest<'a> {
+    pub address: SocketAddr,
+    /// The name TLS verifies: the DC's DNS name.
+    pub hostname: &'a str,
+    pub transport: Transport,
+    /// None: anonymous.
+    pub credentials: Option<(&'a str, &'a str)>,
+    pub trust: &'a Trust,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BindEvidence {
+    pub address: SocketAddr,
+    pub transport: Transport,
+    pub user: Option<String>,
+    pub tls: Option<TlsEvidence>,
+    pub bind_ms: f64,
+}
+
+fn ldap_failure(error: ldap3::LdapError, phase: Phase, port: u16, waited: Duration) -> LdapError {
+    match error {
+        ldap3::LdapError::Timeout { .. } => LdapError::Silent {
+            port,
+            waited,
+            phase,
+        },
+        other => LdapError::Protocol {
+            phase,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Connects ourselves so that refused, silent and tarpit are told apart, then hands the socket
+/// to ldap3.
+async fn open(
+    address: SocketAddr,
+    url: &str,
+    settings: LdapConnSettings,
+    deadline: Instant,
+) -> Result<(ldap3::Ldap, f64), LdapError> {
+    let port = address.port();
+    let (stream, connected) = connect(address, deadline)
+        .await
+        .map_err(|source| LdapError::Connect { port, source })?;
+    let std_stream = stream.into_std().map_err(|e| LdapError::Protocol {
+        phase: Phase::Connect,
+        message: e.to_string(),
+    })?;
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let settings = settings.set_std_stream(StdStream::Tcp(std_stream));
+    let opened = tokio::time::timeout(remaining, LdapConnAsync::with_settings(settings, url)).await;
+    let (conn, ldap) = match opened {
+        Err(_) => {
+            return Err(LdapError::Silent {
+                port,
+                waited: remaining,
+                phase: Phase::Tls,
+            })
+        }
+        Ok(Err(error)) => {
+            return Err(LdapError::Tls(error.to_string(), None));
+        }
+        Ok(Ok(pair)) => pair,
+    };
+    tokio::spawn(async move {
+        // The connection driver ends when the Ldap handle is dropped or the peer closes.
+        let _ = conn.drive().await;
+    });
+    Ok((ldap, connected.connect_ms))
+}
+
+pub async fn read_rootdse(address: SocketAddr, deadline: Instant) -> Result<RootDse, LdapError> {
+    let url = format!("ldap://{address}");
+    let (mut ldap, connect_ms) = open(address, &url, LdapConnSettings::new(), deadline).await?;
+    let started = Instant::now();
+    let remaining = deadline.saturating_duration_since(started);
+    let search = ldap
+        .with_timeout(remaining)
+        .search(
+            "",
+            Scope::Base,
+            "(objectClass=*)",
+            ROOTDSE_ATTRIBUTES.to_vec(),
+        )
+        .await
+        .map_err(|e| ldap_failure(e, Phase::Search, address.port(), remaining))?;
+    let (entries, result) = search.success().map_err(|e| match e {
+        ldap3::LdapError::LdapResult { result } => LdapError::Result {
+            code: result.rc,
+            message: result.text,
+            phase: Phase::Search,
+        },
+        other => ldap_failure(other, Phase::Search, address.port(), remaining),
+    })?;
+    let _ = result;
+    let entry = entries
+        .into_iter()
+        .next()
+        .ok_or_else(|| LdapError::Protocol {
+            phase: Phase::Search,
+            message: "the rootDSE search returned no entry".to_string(),
+        })?;
+    let attributes = SearchEntry::construct(entry).attrs;
+    let answer_ms = millis(started.elapsed());
+    let _ = ldap.unbind().await;
+    Ok(RootDse {
+        address,
+        connect_ms,
+        answer_ms,
+        attributes,
+    })
+}
+
+pub async fn bind(request: BindRequest<'_>, deadline: Instant) -> Result<BindEvidence, LdapError> {
+    let BindRequest {
+        address,
+        hostname,
+        transport,
+        credentials,
+        trust,
+    } = request;
+    let (config, verifier) = trust.recording_config()?;
+    let (scheme, starttls) = match transport {
+        Transport::Plain => ("ldap", false),
+        Transport::StartTls => ("ldap", true),
+        Transport::Ldaps => ("ldaps", false),
+    };
+    // TLS verifies the URL's host, so the URL names the DC while the socket goes to its address.
+    let url = format!("{scheme}://{hostname}:{}", address.port());
+    let settings = LdapConnSettings::new()
+        .set_config(config)
+        .set_starttls(starttls);
+    let started = Instant::now();
+    let opened = open(address, &url, settings, deadline).await;
+    let tls = (transport != Transport::Plain)
+        .then(|| verifier.evidence())
+        .flatten();
+    let (mut ldap, _) = opened.map_err(|error| match error {
+        LdapError::Tls(message, None) => LdapError::Tls(message, tls.clone()),
+        other => other,
+    })?;
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let (user, password) = credentials.unwrap_or(("", ""));
+    let result = ldap
+        .with_timeout(remaining)
+        .simple_bind(user, password)
+        .await
+        .map_err(|e| ldap_failure(e, Phase::Bind, address.port(), remaining))?;
+    let _ = ldap.unbind().await;
+    if result.rc != 0 {
+        return Err(LdapError::Result {
+            code: result.rc,
+            message: result.text,
+            phase: Phase::Bind,
+        });
+    }
+    Ok(BindEvidence {
+        address,
+        transport,
+        user: credentials.map(|(user, _)| user.to_string()),
+        tls,
+        bind_ms: millis(started.elapsed()),
+    })
+}

@@ -1,0 +1,528 @@
+//! The profile: one organisation's settings (TOML), validated with file:line errors, merged with
+//! command-line overrides into the `Settings` a run uses.
+
+use crate::duration::{format_duration, parse_duration};
+use crate::model::Scenario;
+use crate::suggest::closest;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// A profile that cannot be used, located as precisely as the input allows.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: cannot read the profile: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: String, message: String },
+    #[error("{0}")]
+    Setting(String),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    pub domain: Option<Spanned<String>>,
+    pub forest: Option<Spanned<String>>,
+    pub scenario: Option<Scenario>,
+    #[serde(default)]
+    pub dns_servers: Vec<Spanned<String>>,
+    pub site: Option<String>,
+    pub ou: Option<String>,
+    pub tenant: Option<String>,
+    pub timeout: Option<Spanned<String>>,
+    pub deadline: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ldap: LdapSection,
+    #[serde(default)]
+    pub proxy: ProxySection,
+    #[serde(default)]
+    pub endpoints: EndpointsSection,
+    #[serde(default)]
+    pub vpn: Vec<VpnGateway>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LdapSection {
+    pub bind_user: Option<String>,
+    pub bind_password_file: Option<Spanned<String>>,
+    pub tls: Option<LdapTls>,
+    pub ca_file: Option<Spanned<String>>,
+}
+
+/// How the bind travels; "none" is a plain simple bind that most DCs refuse (resultCode 8).
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LdapTls {
+    #[default]
+    Starttls,
+    Ldaps,
+    None,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySection {
+    #[serde(default = "default_true")]
+    pub wpad: bool,
+    pub url: Option<String>,
+}
+
+impl Default for ProxySection {
+    fn default() -> Self {
+        ProxySection {
+            wpad: true,
+            url: None,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsSection {
+    #[serde(default)]
+    pub sets: Vec<String>,
+    pub ca_file: Option<String>,
+    #[serde(default)]
+    pub extra: Vec<ExtraEndpoint>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraEndpoint {
+    pub url: String,
+    pub tls_inspection: Option<TlsInspection>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsInspection {
+    Forbidden,
+    Allowed,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct VpnGateway {
+    pub host: String,
+    pub kind: VpnKind,
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VpnKind {
+    Ikev2,
+    Tls,
+    Tcp,
+}
+
+/// Where the domain came from, so the report can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainSource {
+    Flag,
+    Profile,
+    SearchSuffix,
+}
+
+/// Command-line values that override the profile.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub domain: Option<String>,
+    pub dns_servers: Vec<String>,
+    pub scenario: Option<Scenario>,
+    pub timeout: Option<Duration>,
+    pub deadline: Option<Duration>,
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub profile_path: Option<PathBuf>,
+    pub domain: String,
+    pub domain_source: DomainSource,
+    pub forest: String,
+    pub scenario: Scenario,
+    /// Empty means: the system's resolvers.
+    pub dns_servers: Vec<SocketAddr>,
+    pub site: Option<String>,
+    pub ou: Option<String>,
+    pub tenant: Option<String>,
+    pub timeout: Duration,
+    pub deadline: Duration,
+    pub ldap: LdapSettings,
+    pub proxy: ProxySection,
+    pub endpoints: EndpointsSection,
+    pub vpn: Vec<VpnGateway>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LdapSettings {
+    pub bind_user: Option<String>,
+    pub bind_password_file: Option<PathBuf>,
+    pub tls: LdapTls,
+    pub ca_file: Option<PathBuf>,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// A parsed profile together with its text, so later validation can point at lines.
+pub struct LoadedProfile {
+    pub path: PathBuf,
+    text: String,
+    pub file: ProfileFile,
+}
+
+impl LoadedProfile {
+    pub fn read(path: &Path) -> Result<LoadedProfile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(path, text)
+    }
+
+    pub fn parse(path: &Path, text: String) -> Result<LoadedProfile, ProfileError> {
+        let file: ProfileFile = toml::from_str(&text).map_err(|error| ProfileError::Invalid {
+            location: locate(path, &text, error.span()),
+            message: explain_toml_message(error.message()),
+        })?;
+        Ok(LoadedProfile {
+            path: path.to_path_buf(),
+            text,
+            file,
+        })
+    }
+
+    fn invalid(&self, span: Range<usize>, message: String) -> ProfileError {
+        ProfileError::Invalid {
+            location: locate(&self.path, &self.text, Some(span)),
+            message,
+        }
+    }
+}
+
+/// `path:line:column` for a byte span in `text` (1-based, as editors count).
+pub fn locate(path: &Path, text: &str, span: Option<Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("{}:{line}:{column}", path.display())
+        }
+        None => path.display().to_string(),
+    }
+}
+
+/// Serde's messages list what is allowed; add the likeliest intended key.
+pub fn explain_toml_message(message: &str) -> String {
+    let message = message.trim().replace('\n', " ");
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((typed, allowed)) = rest.split_once('`') {
+            let candidates: Vec<&str> = allowed
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if let Some(best) = closest(typed, candidates.iter().copied()) {
+                return format!("{message}; did you mean `{best}`?");
+            }
+        }
+    }
+    message
+}
+
+/// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6), defaulting to port 53.
+pub fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    text.parse::<SocketAddr>().map_err(|_| {
+        format!("invalid DNS server `{text}`: write an IP address, optionally with a port, e.g. 10.0.0.10, 10.0.0.10:53 or [2001:db8::10]:53")
+    })
+}
+
+fn check_domain(text: &str) -> Result<String, String> {
+    let domain = text.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if valid {
+        Ok(domain)
+    } else {
+        Err(format!(
+            "invalid domain name `{text}`: write the AD DNS domain name, e.g. corp.example.com"
+        ))
+    }
+}
+
+/// The DNS search suffix of this machine, used when neither a profile nor `--domain` names one.
+pub fn system_search_suffix() -> Option<String> {
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().ok()?;
+    config
+        .domain()
+        .into_iter()
+        .chain(config.search())
+        .map(|name| name.to_ascii().trim_end_matches('.').to_string())
+        .find(|name| !name.is_empty() && name.contains('.'))
+}
+
+impl Settings {
+    /// Merges the profile (if any), the overrides and the system's search suffix.
+    pub fn resolve(
+        profile: Option<&LoadedProfile>,
+        overrides: &Overrides,
+        search_suffix: impl FnOnce() -> Option<String>,
+    ) -> Result<Settings, ProfileError> {
+        let empty = ProfileFile::default();
+        let file = profile.map_or(&empty, |p| &p.file);
+        let invalid = |span: Range<usize>, message: String| match profile {
+            Some(p) => p.invalid(span, message),
+            None => ProfileError::Setting(message),
+        };
+
+        let (domain, domain_source) = if let Some(domain) = &overrides.domain {
+            (
+                check_domain(domain)
+                    .map_err(|m| ProfileError::Setting(format!("--domain: {m}")))?,
+                DomainSource::Flag,
+            )
+        } else if let Some(domain) = &file.domain {
+            (
+                check_domain(domain.get_ref()).map_err(|m| invalid(domain.span(), m))?,
+                DomainSource::Profile,
+            )
+        } else if let Some(suffix) = search_suffix() {
+            (
+                check_domain(&suffix).map_err(|m| {
+                    ProfileError::Setting(format!("the system's DNS search suffix: {m}"))
+                })?,
+                DomainSource::SearchSuffix,
+            )
+        } else {
+            return Err(ProfileError::Setting(
+                "no domain to check: give --domain corp.example.com, a profile with `domain = \"corp.example.com\"`, or set a DNS search suffix on this machine".to_string(),
+            ));
+        };
+
+        let forest = match &file.forest {
+            Some(forest) => {
+                check_domain(forest.get_ref()).map_err(|m| invalid(forest.span(), m))?
+            }
+            None => domain.clone(),
+        };
+
+        let dns_servers = if !overrides.dns_servers.is_empty() {
+            overrides
+                .dns_servers
+                .iter()
+                .map(|s| {
+                    parse_dns_server(s)
+                        .map_err(|m| ProfileError::Setting(format!("--dns-server: {m}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            file.dns_servers
+                .iter()
+                .map(|s| parse_dns_server(s.get_ref()).map_err(|m| invalid(s.span(), m)))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+
+        let duration = |value: &Option<Spanned<String>>, fallback: Duration| match value {
+            Some(text) => {
+                parse_duration(text.get_ref()).map_err(|e| invalid(text.span(), e.to_string()))
+            }
+            None => Ok(fallback),
+        };
+        let timeout = match overrides.timeout {
+            Some(timeout) => timeout,
+            None => duration(&file.timeout, DEFAULT_TIMEOUT)?,
+        };
+        let deadline = match overrides.deadline {
+            Some(deadline) => deadline,
+            None => duration(&file.deadline, DEFAULT_DEADLINE)?,
+        };
+        if deadline < timeout {
+            return Err(ProfileError::Setting(format!(
+                "the deadline ({}) is shorter than the per-check timeout ({}): make the deadline at least as long, e.g. --deadline {}",
+                format_duration(deadline),
+                format_duration(timeout),
+                format_duration(timeout * 4)
+            )));
+        }
+
+        let base_dir = profile
+            .and_then(|p| p.path.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let relative =
+            |value: &Option<Spanned<String>>| value.as_ref().map(|v| base_dir.join(v.get_ref()));
+        let ldap = LdapSettings {
+            bind_user: file.ldap.bind_user.clone().filter(|u| !u.trim().is_empty()),
+            bind_password_file: relative(&file.ldap.bind_password_file),
+            tls: file.ldap.tls.unwrap_or_default(),
+            ca_file: relative(&file.ldap.ca_file),
+        };
+
+        Ok(Settings {
+            profile_path: profile.map(|p| p.path.clone()),
+            domain,
+            domain_source,
+            forest,
+            scenario: overrides.scenario.or(file.scenario).unwrap_or_default(),
+            dns_servers,
+            site: file.site.clone().filter(|s| !s.trim().is_empty()),
+            ou: file.ou.clone().filter(|s| !s.trim().is_empty()),
+            tenant: file.tenant.clone(),
+            timeout,
+            deadline,
+            ldap,
+            proxy: file.proxy.clone(),
+            endpoints: file.endpoints.clone(),
+            vpn: file.vpn.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LoadedProfile, ProfileError> {
+        LoadedProfile::parse(Path::new("p.toml"), text.to_string())
+    }
+
+    fn resolve(text: &str) -> Result<Settings, ProfileError> {
+        let profile = parse(text)?;
+        Settings::resolve(Some(&profile), &Overrides::default(), || None)
+    }
+
+    #[test]
+    fn full_contract_profile_loads() {
+        let settings = resolve(include_str!("../fixtures/profiles/full.toml")).unwrap();
+        assert_eq!(settings.domain, "corp.example.com");
+        assert_eq!(settings.scenario, Scenario::OnPrem);
+        assert_eq!(settings.dns_servers, vec!["10.0.0.10:53".parse().unwrap()]);
+        assert_eq!(settings.site.as_deref(), Some("Branch"));
+        assert_eq!(settings.ldap.tls, LdapTls::Starttls);
+        assert_eq!(settings.vpn.len(), 1);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_suggestion() {
+        let error = parse("scenario = \"vpn\"\ndomian = \"corp.example.com\"\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.starts_with("p.toml:2:1: unknown field `domian`"),
+            "{error}"
+        );
+        assert!(error.ends_with("did you mean `domain`?"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_point_at_their_line() {
+        let cases = [
+            (
+                "domain = \"corp.example.com\"\ndns_servers = [\"10.0.0\"]\n",
+                "p.toml:2:16: invalid DNS server `10.0.0`",
+            ),
+            (
+                "domain = \"corp example\"\n",
+                "p.toml:1:10: invalid domain name `corp example`",
+            ),
+            (
+                "domain = \"a.b\"\ntimeout = \"2 seconds\"\n",
+                "p.toml:2:11: invalid duration `2 seconds`",
+            ),
+            (
+                "domain = \"a.b\"\nscenario = \"onprem\"\n",
+                "p.toml:2:12: unknown variant `onprem`, expected `on-prem` or `vpn`",
+            ),
+            (
+                "domain = \"a.b\"\n[ldap]\ntls = \"yes\"\n",
+                "p.toml:3:7: unknown variant `yes`",
+            ),
+            (
+                "domain = \"a.b\"\n[[vpn]]\nhost = \"v\"\nkind = \"ipsec\"\n",
+                "p.toml:4:8: unknown variant `ipsec`",
+            ),
+            (
+                "domain = \"a.b\"\n[ldap]\nbind_usr = \"x\"\n",
+                "p.toml:3:1: unknown field `bind_usr`",
+            ),
+            ("domain = = 1", "p.toml:1:10:"),
+        ];
+        for (text, expected) in cases {
+            let error = match resolve(text) {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("accepted: {text}"),
+            };
+            assert!(
+                error.starts_with(expected),
+                "{text:?}\n got: {error}\nwant: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_win_and_domain_comes_from_search_suffix() {
+        let overrides = Overrides {
+            dns_servers: vec!["127.0.0.1:5353".into()],
+            scenario: Some(Scenario::Vpn),
+            ..Overrides::default()
+        };
+        let settings = Settings::resolve(None, &overrides, || Some("corp.jr.test".into())).unwrap();
+        assert_eq!(settings.domain, "corp.jr.test");
+        assert_eq!(settings.domain_source, DomainSource::SearchSuffix);
+        assert_eq!(settings.scenario, Scenario::Vpn);
+        assert_eq!(
+            settings.dns_servers,
+            vec!["127.0.0.1:5353".parse().unwrap()]
+        );
+        assert_eq!(settings.timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn no_domain_anywhere_says_what_to_do() {
+        let error = Settings::resolve(None, &Overrides::default(), || None).unwrap_err();
+        assert!(error.to_string().contains("--domain corp.example.com"));
+    }
+
+    #[test]
+    fn deadline_shorter_than_timeout_is_refused() {
+        let overrides = Overrides {
+            domain: Some("a.b".into()),
+            timeout: Some(Duration::from_secs(5)),
+            deadline: Some(Duration::from_secs(1)),
+            ..Overrides::default()
+        };
+        let error = Settings::resolve(None, &overrides, || None).unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("shorter than the per-check timeout"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Reports: one serialize-only model, one file per output format. Renderers read the `Report`
+//! and nothing else; probes never print.
+
+pub mod json;
+pub mod progress;
+pub mod schema;
+pub mod table;
+
+use crate::model::{CheckResult, Scenario};
+use crate::verdict::Verdict;
+use serde::{Deserialize, Serialize};
+
+/// Bumped only when a field changes meaning or disappears; new fields keep the version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub scenario: Scenario,
+    pub domain: String,
+    /// False when the deadline or an interrupt cut the run short.
+    pub complete: bool,
+    pub incomplete_reason: Option<String>,
+    pub host: HostFacts,
+    pub profile: ProfileSummary,
+    pub verdict: Verdict,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostFacts {
+    pub hostname: String,
+    pub os: String,
+    /// The DNS servers the run asked, each separately.
+    pub dns_servers: Vec<String>,
+    /// Whether ICMP can be sent: "unprivileged", "raw" or "needs privilege" is in each ping's evidence.
+    pub running_as_root: bool,
+}
+
+/// The profile as the run used it; never a secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSummary {
+    pub path: Option<String>,
+    pub domain: String,
+    /// "flag", "profile" or "search_suffix".
+    pub domain_source: String,
+    pub forest: String,
+    pub site: Option<String>,
+    pub ou: Option<String>,
+    pub tenant: Option<String>,
+    pub timeout_ms: u64,
+    pub deadline_ms: u64,
+    pub ldap_bind_user: Option<String>,
+    pub ldap_tls: String,
+    /// Where the bind password came from ("environment", "file", "prompt"), never its value.
+    pub ldap_password_source: Option<String>,
+}

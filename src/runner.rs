@@ -1,0 +1,394 @@
+//! The runner: checks as a dependency graph on tokio. Everything that can start starts at once;
+//! a check that needs another waits for it; a check whose input failed is skipped with the
+//! reason; per-DC checks fan out when the DC list is known. Every check has a timeout and the
+//! whole run a deadline, both of which always hold.
+
+use crate::catalog::{CheckDef, FactKind, ForEach};
+use crate::check::{self, target_label, CheckContext, Target};
+use crate::duration::format_duration;
+use crate::facts::DomainController;
+use crate::model::{CheckResult, Outcome, Scenario, Status};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+/// Probes in flight at once: enough for hundreds of DCs, few enough for a small machine.
+const MAX_IN_FLIGHT: usize = 64;
+/// Time a probe may overrun its own deadline before the runner stops waiting for it.
+const GRACE: Duration = Duration::from_millis(250);
+
+/// What the progress view is told.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started { id: String, target: String },
+    Finished(Box<CheckResult>),
+}
+
+pub struct RunOptions {
+    pub timeout: Duration,
+    pub deadline: Duration,
+    pub scenario: Scenario,
+}
+
+pub struct RunOutput {
+    pub results: Vec<CheckResult>,
+    /// Why the run stopped early (deadline, interrupted); None when every check finished.
+    pub incomplete: Option<String>,
+    pub dcs: Vec<DomainController>,
+}
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct State {
+    results: HashMap<Key, CheckResult>,
+    /// None: not known yet; Some(None): no DC list will come.
+    dcs: Option<Option<Vec<DomainController>>>,
+    /// Instances not finished yet, to report when the deadline cuts the run short.
+    pending: HashMap<Key, (Arc<CheckDef>, String)>,
+}
+
+struct Board {
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+impl Board {
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = match self.state.lock() {
+            Ok(state) => state,
+            // A panicking task cannot leave the map half-written in a way that matters here.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut state)
+    }
+
+    async fn wait<T>(&self, mut ready: impl FnMut(&State) -> Option<T>) -> T {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(value) = self.with_state(|state| ready(state)) {
+                return value;
+            }
+            notified.await;
+        }
+    }
+
+    fn publish(&self, key: Key, result: CheckResult) {
+        self.with_state(|state| {
+            state.pending.remove(&key);
+            state.results.insert(key, result);
+        });
+        self.changed.notify_waiters();
+    }
+
+    fn set_dcs(&self, dcs: Option<Vec<DomainController>>) {
+        self.with_state(|state| {
+            if state.dcs.is_none() {
+                state.dcs = Some(dcs.filter(|list| !list.is_empty()));
+            }
+        });
+        self.changed.notify_waiters();
+    }
+}
+
+struct Shared {
+    board: Board,
+    context: Arc<CheckContext>,
+    options: RunOptions,
+    permits: Semaphore,
+    events: Option<mpsc::UnboundedSender<Event>>,
+    selected: Vec<String>,
+    per_dc: Vec<String>,
+}
+
+impl Shared {
+    fn emit(&self, event: Event) {
+        if let Some(events) = &self.events {
+            let _ = events.send(event);
+        }
+    }
+
+    fn result(
+        &self,
+        def: &CheckDef,
+        target: String,
+        outcome: Outcome,
+        duration: Duration,
+    ) -> CheckResult {
+        let remedy = if outcome.status == Status::Pass {
+            String::new()
+        } else {
+            def.remedy.clone()
+        };
+        CheckResult {
+            id: def.id.clone(),
+            area: def.area,
+            title: def.title.clone(),
+            target,
+            status: outcome.status,
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            finding: outcome.finding,
+            remedy,
+            needs: def.needs.clone(),
+            evidence: outcome.evidence,
+        }
+    }
+}
+
+/// Runs `checks` (already selected, in catalog order) until all finish, the deadline passes,
+/// or `cancel` completes.
+pub async fn run(
+    checks: Vec<CheckDef>,
+    context: Arc<CheckContext>,
+    options: RunOptions,
+    events: Option<mpsc::UnboundedSender<Event>>,
+    cancel: impl Future<Output = ()>,
+) -> RunOutput {
+    let deadline = options.deadline;
+    let order: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
+    let shared = Arc::new(Shared {
+        board: Board {
+            state: Mutex::new(State::default()),
+            changed: Notify::new(),
+        },
+        selected: order.clone(),
+        per_dc: checks
+            .iter()
+            .filter(|c| c.for_each.is_some())
+            .map(|c| c.id.clone())
+            .collect(),
+        context,
+        options,
+        permits: Semaphore::new(MAX_IN_FLIGHT),
+        events,
+    });
+    if !checks.iter().any(|c| c.provides.contains(&FactKind::Dcs)) {
+        shared.board.set_dcs(None);
+    }
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for def in checks {
+        let def = Arc::new(def);
+        let shared = shared.clone();
+        match def.for_each {
+            None => {
+                let target = target_label(&def, &Target::Once, &shared.context.settings);
+                shared.board.with_state(|s| {
+                    s.pending
+                        .insert((def.id.clone(), String::new()), (def.clone(), target))
+                });
+                tasks.spawn(async move { run_instance(shared, def, Target::Once).await });
+            }
+            Some(ForEach::Dc) => {
+                shared.board.with_state(|s| {
+                    s.pending.insert(
+                        (def.id.clone(), "*".into()),
+                        (def.clone(), "(waiting for the DC list)".into()),
+                    )
+                });
+                tasks.spawn(async move { fan_out(shared, def).await });
+            }
+        }
+    }
+
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    let incomplete = tokio::select! {
+        _ = all_done => None,
+        _ = tokio::time::sleep(deadline) => Some(format!("the run's deadline of {} was reached", format_duration(deadline))),
+        _ = cancel => Some("interrupted".to_string()),
+    };
+    tasks.abort_all();
+
+    let (mut results, dcs) = shared.board.with_state(|state| {
+        let mut results: Vec<CheckResult> = state.results.values().cloned().collect();
+        if let Some(reason) = &incomplete {
+            for (def, target) in state.pending.values() {
+                let outcome = Outcome::error(format!("not finished: {reason}"));
+                results.push(shared.result(def, target.clone(), outcome, Duration::ZERO));
+            }
+        }
+        (results, state.dcs.clone().flatten().unwrap_or_default())
+    });
+    let dc_rank: HashMap<&str, usize> = dcs
+        .iter()
+        .enumerate()
+        .map(|(i, dc)| (dc.hostname.as_str(), i))
+        .collect();
+    let check_rank: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    results.sort_by(|a, b| {
+        let rank = |r: &CheckResult| {
+            (
+                check_rank.get(r.id.as_str()).copied().unwrap_or(usize::MAX),
+                dc_rank
+                    .get(r.target.as_str())
+                    .copied()
+                    .unwrap_or(usize::MAX),
+                r.target.clone(),
+            )
+        };
+        rank(a).cmp(&rank(b))
+    });
+    RunOutput {
+        results,
+        incomplete,
+        dcs,
+    }
+}
+
+async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
+    let dcs = shared.board.wait(|state| state.dcs.clone()).await;
+    let fan_key = (def.id.clone(), "*".to_string());
+    match dcs {
+        None => {
+            let provider = "the DC list";
+            let outcome = Outcome::skip(format!(
+                "skipped: no domain controller to check ({provider} is empty or failed)"
+            ));
+            let result = shared.result(&def, "(no DC)".into(), outcome, Duration::ZERO);
+            shared.emit(Event::Finished(Box::new(result.clone())));
+            shared.board.publish(fan_key, result);
+        }
+        Some(list) => {
+            shared.board.with_state(|state| {
+                state.pending.remove(&fan_key);
+                for dc in &list {
+                    state.pending.insert(
+                        (def.id.clone(), dc.hostname.clone()),
+                        (def.clone(), dc.hostname.clone()),
+                    );
+                }
+            });
+            let instances = list
+                .into_iter()
+                .map(|dc| run_instance(shared.clone(), def.clone(), Target::Dc(dc)));
+            futures::future::join_all(instances).await;
+        }
+    }
+}
+
+fn dc_key(target: &Target) -> String {
+    match target {
+        Target::Once => String::new(),
+        Target::Dc(dc) => dc.hostname.clone(),
+    }
+}
+
+/// The key a dependency's result is stored under, seen from `target`.
+fn dependency_key(shared: &Shared, need: &str, target: &Target) -> Key {
+    if shared.per_dc.iter().any(|id| id == need) {
+        (need.to_string(), dc_key(target))
+    } else {
+        (need.to_string(), String::new())
+    }
+}
+
+async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
+    let key = (def.id.clone(), dc_key(&target));
+    let label = target_label(&def, &target, &shared.context.settings);
+
+    if let Some(reason) = blocked_by_needs(&shared, &def, &target).await {
+        let result = shared.result(&def, label, Outcome::skip(reason), Duration::ZERO);
+        shared.emit(Event::Finished(Box::new(result.clone())));
+        if def.provides.contains(&FactKind::Dcs) {
+            shared.board.set_dcs(None);
+        }
+        shared.board.publish(key, result);
+        return;
+    }
+
+    let permit = shared.permits.acquire().await;
+    shared.emit(Event::Started {
+        id: def.id.clone(),
+        target: label.clone(),
+    });
+    let started = Instant::now();
+    let timeout = shared.options.timeout;
+    let probe = check::run(&def, &target, &shared.context, started + timeout);
+    let output = match tokio::time::timeout(timeout + GRACE, probe).await {
+        Ok(output) => output,
+        Err(_) => Outcome::error(format!(
+            "the check did not finish within its timeout of {}",
+            format_duration(timeout)
+        ))
+        .into(),
+    };
+    drop(permit);
+    let elapsed = started.elapsed();
+    if def.provides.contains(&FactKind::Dcs) {
+        let usable = output.outcome.status.lets_dependents_run();
+        shared.board.set_dcs(output.dcs.clone().filter(|_| usable));
+    }
+    let mut outcome = output.outcome;
+    if outcome.status == Status::Fail {
+        if let Some(other) = &def.downgrade_if_passed {
+            outcome = downgrade(&shared, other, &target, outcome).await;
+        }
+    }
+    if shared.options.scenario == Scenario::Vpn
+        && def.corporate_network
+        && matches!(outcome.status, Status::Fail | Status::Error)
+    {
+        outcome.status = Status::Skip;
+        outcome.finding = format!(
+            "expected before the VPN is up (vpn scenario): {}; a DC is still needed at the user's first sign-in",
+            outcome.finding
+        );
+    }
+    let result = shared.result(&def, label, outcome, elapsed);
+    shared.emit(Event::Finished(Box::new(result.clone())));
+    shared.board.publish(key, result);
+}
+
+/// A failure that another check on the same target contradicts is only a warning.
+async fn downgrade(shared: &Shared, other: &str, target: &Target, outcome: Outcome) -> Outcome {
+    if !shared.selected.iter().any(|id| id == other) {
+        return outcome;
+    }
+    let key = dependency_key(shared, other, target);
+    let other_status = shared
+        .board
+        .wait(|state| state.results.get(&key).map(|r| r.status))
+        .await;
+    if other_status.lets_dependents_run() {
+        Outcome {
+            status: Status::Warn,
+            finding: format!(
+                "{}, but {other} answers: the host is up and only this probe is blocked",
+                outcome.finding
+            ),
+            evidence: outcome.evidence,
+        }
+    } else {
+        outcome
+    }
+}
+
+/// Waits for the checks `def` needs; Some(reason) when one of them did not pass.
+async fn blocked_by_needs(shared: &Shared, def: &CheckDef, target: &Target) -> Option<String> {
+    for need in &def.needs {
+        if !shared.selected.iter().any(|id| id == need) {
+            return Some(format!(
+                "skipped: needs {need}, which is not selected (--only/--skip)"
+            ));
+        }
+        let key = dependency_key(shared, need, target);
+        let status = shared
+            .board
+            .wait(|state| state.results.get(&key).map(|r| r.status))
+            .await;
+        if !status.lets_dependents_run() {
+            return Some(format!(
+                "skipped: needs {need}, which did not pass ({status})"
+            ));
+        }
+    }
+    None
+}
