@@ -36,6 +36,9 @@ pub enum ProbeKind {
     /// ICMP echo to a DC.
     #[serde(rename = "icmp")]
     Icmp,
+    /// The CLDAP "LDAP ping" on UDP 389 that Windows' DC locator sends.
+    #[serde(rename = "cldap")]
+    Cldap,
     /// TCP connect to a port of a DC.
     #[serde(rename = "tcp")]
     Tcp,
@@ -52,6 +55,7 @@ impl ProbeKind {
         match self {
             ProbeKind::DnsSrv => "dns.srv",
             ProbeKind::Icmp => "icmp",
+            ProbeKind::Cldap => "cldap",
             ProbeKind::Tcp => "tcp",
             ProbeKind::LdapRootDse => "ldap.rootdse",
             ProbeKind::LdapBind => "ldap.bind",
@@ -99,6 +103,8 @@ struct RawCheck {
     downgrade_if_passed: Option<String>,
     #[serde(default)]
     corporate_network: bool,
+    #[serde(default)]
+    optional: bool,
     why: String,
     remedy: String,
 }
@@ -109,6 +115,7 @@ struct RawCheck {
 pub enum Params {
     DnsSrv(DnsSrvParams),
     Icmp(IcmpParams),
+    Cldap(LdapParams),
     Tcp(TcpParams),
     LdapRootDse(LdapParams),
     LdapBind(LdapParams),
@@ -161,6 +168,8 @@ pub struct CheckDef {
     pub downgrade_if_passed: Option<String>,
     /// Only reachable from the corporate network: in the vpn scenario a failure is expected.
     pub corporate_network: bool,
+    /// Nice to have: a failure is reported as a warning.
+    pub optional: bool,
     pub why: String,
     pub remedy: String,
     /// Which file defined it, for errors and `explain`.
@@ -271,6 +280,7 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<CheckDef>, CatalogError> {
                 provides: raw.provides,
                 downgrade_if_passed: raw.downgrade_if_passed,
                 corporate_network: raw.corporate_network,
+                optional: raw.optional,
                 why: raw.why.trim().to_string(),
                 remedy: raw.remedy.trim().to_string(),
                 source: path.display().to_string(),
@@ -294,6 +304,7 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
     Ok(match probe {
         ProbeKind::DnsSrv => Params::DnsSrv(value.try_into().map_err(explain)?),
         ProbeKind::Icmp => Params::Icmp(value.try_into().map_err(explain)?),
+        ProbeKind::Cldap => Params::Cldap(value.try_into().map_err(explain)?),
         ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
         ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
         ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),

@@ -61,9 +61,9 @@ pub struct LdapSection {
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LdapTls {
-    #[default]
     Starttls,
     Ldaps,
+    #[default]
     None,
 }
 
@@ -172,6 +172,8 @@ pub struct Settings {
 pub struct LdapSettings {
     pub bind_user: Option<String>,
     pub bind_password_file: Option<PathBuf>,
+    /// As the profile says; without `tls`, StartTLS when there is a password to protect and
+    /// plain LDAP for an anonymous bind.
     pub tls: LdapTls,
     pub ca_file: Option<PathBuf>,
 }
@@ -379,10 +381,16 @@ impl Settings {
             .unwrap_or_default();
         let relative =
             |value: &Option<Spanned<String>>| value.as_ref().map(|v| base_dir.join(v.get_ref()));
+        let bind_user = file.ldap.bind_user.clone().filter(|u| !u.trim().is_empty());
+        let default_tls = if bind_user.is_some() {
+            LdapTls::Starttls
+        } else {
+            LdapTls::None
+        };
         let ldap = LdapSettings {
-            bind_user: file.ldap.bind_user.clone().filter(|u| !u.trim().is_empty()),
+            bind_user,
             bind_password_file: relative(&file.ldap.bind_password_file),
-            tls: file.ldap.tls.unwrap_or_default(),
+            tls: file.ldap.tls.unwrap_or(default_tls),
             ca_file: relative(&file.ldap.ca_file),
         };
 

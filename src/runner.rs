@@ -332,6 +332,10 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
             outcome = downgrade(&shared, other, &target, outcome).await;
         }
     }
+    if def.optional && outcome.status == Status::Fail {
+        outcome.status = Status::Warn;
+        outcome.finding = format!("{} (optional)", outcome.finding);
+    }
     if shared.options.scenario == Scenario::Vpn
         && def.corporate_network
         && matches!(outcome.status, Status::Fail | Status::Error)

@@ -69,14 +69,11 @@ pub fn decide(
     let mut warnings = Vec::new();
     for result in results {
         match result.status {
-            Status::Fail
-                if per_dc.contains(&result.id) && passed_somewhere(&result.id) =>
-            {
-                warnings.push(format!(
+            Status::Fail if per_dc.contains(&result.id) && passed_somewhere(&result.id) => warnings
+                .push(format!(
                     "{} on {}: {} (other DCs pass)",
                     result.id, result.target, result.finding
-                ))
-            }
+                )),
             Status::Fail => failures.push(result),
             Status::Warn => warnings.push(format!(
                 "{} on {}: {}",

@@ -1,6 +1,7 @@
 //! Checks: give probe evidence a meaning for hybrid join — pass, warn or fail, a one-line
 //! finding and the evidence. One file per probe kind; the catalog says which check uses which.
 
+mod cldap;
 mod ldap;
 mod ping;
 mod srv;
@@ -132,6 +133,9 @@ pub async fn run(
                 deadline,
             )
             .await
+        }
+        (Params::Cldap(_), Some((_, address))) => {
+            cldap::run(address, context, deadline).await.into()
         }
         (Params::Icmp(params), Some((_, address))) => {
             ping::run(params, address, deadline).await.into()

@@ -1,6 +1,7 @@
 //! Probes: network I/O that asks one kind of question and returns typed evidence or a typed
 //! error. Probes know nothing about Autopilot and decide nothing; checks give them meaning.
 
+pub mod cldap;
 pub mod dns;
 pub mod icmp;
 pub mod ldap;

@@ -1,3 +1,9 @@
-//! Byte formats with no I/O: each codec is unit-tested on bytes; probes do the I/O.
+//! Byte formats with no I/O: each codec encodes requests and decodes replies from plain byte
+//! slices and is unit-tested on bytes (hand-built and captured); probes do the I/O.
 
+pub mod ber;
+pub mod cldap;
+pub mod cursor;
 pub mod ike;
+pub mod kerberos;
+pub mod ntp;

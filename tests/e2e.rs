@@ -1,0 +1,474 @@
+//! End-to-end: the release binary, run inside the client namespace of the test environment
+//! (fixtures/testenv), against real Samba AD DCs. Each test sets faults, runs, and asserts on
+//! the JSON report and the exit code. Run through `fixtures/test-all.sh`, which builds the
+//! environment and sets JOINREADY_E2E=1.
+
+mod support;
+
+use serde_json::Value;
+use std::time::Duration;
+use support::*;
+
+#[test]
+fn healthy_domain_is_ready() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP], &[]);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    assert_eq!(run.report.verdict.status, VerdictStatus::Ready);
+    assert!(run.report.verdict.root_cause.is_none());
+    let srv = run.check("dc.srv", "_ldap._tcp.dc._msdcs.corp.jr.test");
+    assert_eq!(srv.status, Status::Pass);
+    assert!(
+        srv.finding.contains("dc1.corp.jr.test (10.77.0.11)")
+            && srv.finding.contains("dc2.corp.jr.test (10.77.0.12)"),
+        "{}",
+        srv.finding
+    );
+    assert_eq!(srv.evidence["servers"][0]["result"], "records");
+    for dc in ["dc1.corp.jr.test", "dc2.corp.jr.test"] {
+        assert_eq!(run.check("dc.ping", dc).status, Status::Pass);
+        let rootdse = run.check("ldap.rootdse", dc);
+        assert_eq!(rootdse.status, Status::Pass);
+        assert_eq!(
+            rootdse.evidence["attributes"]["defaultNamingContext"][0],
+            "DC=corp,DC=jr,DC=test"
+        );
+        assert_eq!(rootdse.evidence["attributes"]["dnsHostName"][0], dc);
+        assert_eq!(run.check("ldap.bind", dc).status, Status::Pass);
+    }
+    for id in ["dc.kerberos_srv", "dc.kpasswd_srv", "dc.gc_srv"] {
+        assert_eq!(run.check_id(id).status, Status::Pass, "{id}");
+    }
+}
+
+#[test]
+fn domain_comes_from_the_search_suffix_and_the_system_resolver() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run_plain(CLIENT, &["run", "--format", "json", "--only", "dns"], &[]);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    assert_eq!(run.report.domain, "corp.jr.test");
+    assert_eq!(run.report.profile.domain_source, "search_suffix");
+    assert_eq!(
+        run.report.host.dns_servers,
+        vec!["10.77.0.11:53".to_string()]
+    );
+}
+
+#[test]
+fn unknown_domain_names_nxdomain_and_the_server() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run(
+        CLIENT,
+        &["--dns-server", DC1_IP, "--domain", "nosuch.corp.jr.test"],
+        &[],
+    );
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    assert_eq!(run.report.verdict.status, VerdictStatus::NotReady);
+    let root = run.report.verdict.root_cause.clone().expect("a root cause");
+    assert_eq!(root.check, "dc.srv");
+    assert!(
+        root.finding.contains("no domain controller found: SRV _ldap._tcp.dc._msdcs.nosuch.corp.jr.test → NXDOMAIN from 10.77.0.11"),
+        "{}",
+        root.finding
+    );
+    assert!(run
+        .report
+        .verdict
+        .summary
+        .starts_with("dc.srv: no domain controller found"));
+    assert_eq!(run.check_id("ldap.rootdse").status, Status::Skip);
+}
+
+#[test]
+fn a_dead_dns_server_among_good_ones_is_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run(
+        CLIENT,
+        &[
+            "--dns-server",
+            DC1_IP,
+            "--dns-server",
+            BLACKHOLE_IP,
+            "--timeout",
+            "1s",
+        ],
+        &[],
+    );
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    let srv = run.check_id("dc.srv");
+    assert_eq!(srv.status, Status::Warn);
+    assert!(
+        srv.finding.contains("no answer within") && srv.finding.contains(BLACKHOLE_IP),
+        "{}",
+        srv.finding
+    );
+    let results: Vec<&str> = srv.evidence["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, vec!["records", "timeout"]);
+}
+
+#[test]
+fn stale_srv_record_is_named_and_other_dcs_still_used() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["srv-add", "dead", BLACKHOLE_IP]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    assert_eq!(run.report.verdict.status, VerdictStatus::Warnings);
+    let dead = "dead.corp.jr.test";
+    assert!(run
+        .check_id("dc.srv")
+        .finding
+        .contains(&format!("{dead} ({BLACKHOLE_IP})")));
+    let rootdse = run.check("ldap.rootdse", dead);
+    assert_eq!(rootdse.status, Status::Fail);
+    assert!(
+        rootdse.finding.contains("TCP 389 no answer within"),
+        "{}",
+        rootdse.finding
+    );
+    assert_eq!(run.check("dc.ping", dead).status, Status::Fail);
+    assert_eq!(run.check("ldap.bind", dead).status, Status::Skip);
+    for dc in ["dc1.corp.jr.test", "dc2.corp.jr.test"] {
+        assert_eq!(run.check("ldap.rootdse", dc).status, Status::Pass);
+    }
+    assert!(
+        run.report.verdict.summary.contains(dead),
+        "{}",
+        run.report.verdict.summary
+    );
+    assert!(
+        run.elapsed < Duration::from_millis(2000 + 1500),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn one_dc_stopped_is_a_warning_with_the_dc_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["dc-stop", "2"]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    let rootdse = run.check("ldap.rootdse", "dc2.corp.jr.test");
+    assert_eq!(rootdse.status, Status::Fail);
+    assert!(
+        rootdse.finding.contains("TCP 389 refused"),
+        "{}",
+        rootdse.finding
+    );
+    assert_eq!(
+        run.check("ldap.rootdse", "dc1.corp.jr.test").status,
+        Status::Pass
+    );
+    assert!(run.report.verdict.summary.contains("dc2.corp.jr.test"));
+}
+
+#[test]
+fn every_dc_unreachable_is_not_ready() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["filter", "1", "tcp", "389"]);
+    env.fault(&["filter", "2", "tcp", "389"]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "1s"], &[]);
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    let root = run.report.verdict.root_cause.clone().unwrap();
+    assert_eq!(root.check, "ldap.rootdse");
+    assert!(
+        root.finding.contains("TCP 389 no answer within 1s"),
+        "{}",
+        root.finding
+    );
+}
+
+#[test]
+fn ldap_port_filtered_on_one_dc_finishes_within_the_timeout() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["filter", "2", "tcp", "389"]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    let rootdse = run.check("ldap.rootdse", "dc2.corp.jr.test");
+    assert_eq!(rootdse.status, Status::Fail);
+    assert!(
+        rootdse.finding.contains("TCP 389 no answer within 2s"),
+        "{}",
+        rootdse.finding
+    );
+    // ICMP still answers: the DC is up, the port is filtered.
+    assert_eq!(
+        run.check("dc.ping", "dc2.corp.jr.test").status,
+        Status::Pass
+    );
+    assert!(
+        run.elapsed < Duration::from_millis(2000 + 1500),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn icmp_dropped_while_ldap_answers_is_a_warning() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["drop-icmp", "1"]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "1s"], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    let ping = run.check("dc.ping", "dc1.corp.jr.test");
+    assert_eq!(ping.status, Status::Warn);
+    assert!(
+        ping.finding.contains("no reply to 3 ICMP echo requests")
+            && ping.finding.contains("ldap.rootdse answers"),
+        "{}",
+        ping.finding
+    );
+    assert_eq!(ping.evidence["received"], 0);
+    assert_eq!(run.report.verdict.status, VerdictStatus::Warnings);
+}
+
+#[test]
+fn tarpit_dc_ends_within_its_timeout() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "2s"], &[]);
+    let rootdse = run.check("ldap.rootdse", "tarpit.corp.jr.test");
+    assert_eq!(rootdse.status, Status::Fail);
+    assert!(
+        rootdse
+            .finding
+            .contains("accepted the connection but no LDAP answer came within"),
+        "{}",
+        rootdse.finding
+    );
+    assert!(
+        run.elapsed < Duration::from_millis(2000 + 1500),
+        "took {:?}",
+        run.elapsed
+    );
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+}
+
+#[test]
+fn the_deadline_holds_and_the_report_says_incomplete() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    let run = env.run(
+        CLIENT,
+        &[
+            "--dns-server",
+            DC1_IP,
+            "--timeout",
+            "3s",
+            "--deadline",
+            "3s",
+        ],
+        &[],
+    );
+    assert!(
+        run.elapsed < Duration::from_millis(3000 + 1000),
+        "took {:?}",
+        run.elapsed
+    );
+    assert!(!run.report.complete);
+    assert_eq!(
+        run.report.incomplete_reason.as_deref(),
+        Some("the run's deadline of 3s was reached")
+    );
+    assert_eq!(run.exit_code, 3, "{}", run.summary());
+    assert_eq!(run.report.verdict.status, VerdictStatus::Unknown);
+    let unfinished = run.check("ldap.rootdse", "tarpit.corp.jr.test");
+    assert_eq!(unfinished.status, Status::Error);
+    assert!(unfinished
+        .finding
+        .starts_with("not finished: the run's deadline"));
+}
+
+fn bind_profile(env: &TestEnv, tls: &str, extra: &str) -> String {
+    env.write_profile(&format!(
+        "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\n[ldap]\nbind_user = \"svc-join@corp.jr.test\"\ntls = \"{tls}\"\n{extra}"
+    ))
+}
+
+#[test]
+fn bind_result_code_8_and_49_are_explained() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let profile = bind_profile(&env, "none", "");
+    let run = env.run(
+        CLIENT,
+        &["--profile", &profile, "--only", "ldap.bind"],
+        &[("JOINREADY_BIND_PASSWORD", "wrong-password")],
+    );
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    // DC1 keeps Samba's default and refuses simple binds on plain LDAP before checking the password.
+    let dc1 = run.check("ldap.bind", "dc1.corp.jr.test");
+    assert_eq!(dc1.status, Status::Fail);
+    assert!(
+        dc1.finding.contains("resultCode 8 (strongerAuthRequired)")
+            && dc1.finding.contains("tls = \"starttls\""),
+        "{}",
+        dc1.finding
+    );
+    assert_eq!(dc1.evidence["result_code"], 8);
+    // DC2 allows it, so the wrong password is what it reports.
+    let dc2 = run.check("ldap.bind", "dc2.corp.jr.test");
+    assert!(
+        dc2.finding.contains("resultCode 49 (invalidCredentials)"),
+        "{}",
+        dc2.finding
+    );
+    assert_eq!(dc2.evidence["result_code"], 49);
+
+    let run = env.run(
+        CLIENT,
+        &["--profile", &profile, "--only", "ldap.bind"],
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    assert_eq!(
+        run.check("ldap.bind", "dc2.corp.jr.test").status,
+        Status::Pass
+    );
+    assert_eq!(
+        run.check("ldap.bind", "dc1.corp.jr.test").status,
+        Status::Fail
+    );
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    assert!(!run.stdout.contains(SVC_PASSWORD) && !run.stderr.contains(SVC_PASSWORD));
+    assert_eq!(
+        run.report.profile.ldap_password_source.as_deref(),
+        Some("environment")
+    );
+}
+
+#[test]
+fn ldaps_certificates_are_shown_and_a_missing_san_is_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    // Trust both the test CA (DC2) and Samba's own CA (DC1), so only the SAN problem remains.
+    let bundle = env.ca_bundle();
+    let profile = bind_profile(&env, "ldaps", &format!("ca_file = \"{bundle}\"\n"));
+    let run = env.run(
+        CLIENT,
+        &["--profile", &profile, "--only", "ldap.bind"],
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    let dc2 = run.check("ldap.bind", "dc2.corp.jr.test");
+    assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
+    let leaf = &dc2.evidence["tls"]["chain"][0];
+    assert!(leaf["subject_alt_names"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("DNS:dc2.corp.jr.test")));
+    assert!(leaf["days_left"].as_i64().unwrap() > 0);
+    let dc1 = run.check("ldap.bind", "dc1.corp.jr.test");
+    assert_eq!(dc1.status, Status::Fail);
+    assert!(
+        dc1.finding.contains("has no subjectAltName"),
+        "{}",
+        dc1.finding
+    );
+    assert_eq!(dc1.evidence["tls"]["problem"], "no_subject_alt_name");
+
+    // Without the CA file, DC2's issuer is untrusted, and the finding says so.
+    let profile = bind_profile(&env, "starttls", "");
+    let run = env.run(
+        CLIENT,
+        &["--profile", &profile, "--only", "ldap.bind"],
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    let dc2 = run.check("ldap.bind", "dc2.corp.jr.test");
+    assert!(
+        dc2.finding.contains("which this device does not trust"),
+        "{}",
+        dc2.finding
+    );
+    assert_eq!(dc2.evidence["tls"]["problem"], "untrusted_issuer");
+}
+
+#[test]
+fn icmp_without_privilege_is_an_error_not_a_failure() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    // jr-client-branch keeps the kernel default ping_group_range "1 0": no unprivileged ICMP.
+    let run = env.run_as_nobody(
+        BRANCH_CLIENT,
+        &[
+            "--dns-server",
+            DC1_IP,
+            "--only",
+            "dc.ping",
+            "--only",
+            "ldap.rootdse",
+        ],
+    );
+    let ping = run.check("dc.ping", "dc1.corp.jr.test");
+    assert_eq!(ping.status, Status::Error);
+    assert!(
+        ping.finding
+            .starts_with("needs privilege: run as root/Administrator"),
+        "{}",
+        ping.finding
+    );
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    assert!(!run.report.host.running_as_root);
+
+    // jr-client allows unprivileged ICMP: the datagram socket works without root.
+    let run = env.run_as_nobody(CLIENT, &["--dns-server", DC1_IP, "--only", "dc.ping"]);
+    let ping = run.check("dc.ping", "dc1.corp.jr.test");
+    assert_eq!(ping.status, Status::Pass, "{}", ping.finding);
+    assert_eq!(ping.evidence["socket"], "datagram");
+}
+
+#[test]
+fn table_output_leads_with_the_verdict_and_lists_remedies() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let output = env.run_raw(
+        CLIENT,
+        &[
+            "run",
+            "--dns-server",
+            DC1_IP,
+            "--domain",
+            "nosuch.corp.jr.test",
+        ],
+        &[("NO_COLOR", "1")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("NOT READY nosuch.corp.jr.test (on-prem, complete,"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("What to do:\n  dc.srv: Point the device's DNS"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "no colour when not on a terminal");
+}
