@@ -48,6 +48,15 @@ pub enum ProbeKind {
     /// The bind the profile asks for (anonymous, or simple over StartTLS/LDAPS/plain).
     #[serde(rename = "ldap.bind")]
     LdapBind,
+    /// IKEv2 IKE_SA_INIT to a VPN gateway (UDP 500, and 4500 with the non-ESP marker).
+    #[serde(rename = "ike")]
+    Ike,
+    /// TCP, TLS handshake and HTTP status of an SSL VPN portal.
+    #[serde(rename = "vpn.tls")]
+    VpnTls,
+    /// TCP connect to a VPN gateway of kind "tcp".
+    #[serde(rename = "vpn.tcp")]
+    VpnTcp,
 }
 
 impl ProbeKind {
@@ -59,6 +68,9 @@ impl ProbeKind {
             ProbeKind::Tcp => "tcp",
             ProbeKind::LdapRootDse => "ldap.rootdse",
             ProbeKind::LdapBind => "ldap.bind",
+            ProbeKind::Ike => "ike",
+            ProbeKind::VpnTls => "vpn.tls",
+            ProbeKind::VpnTcp => "vpn.tcp",
         }
     }
 }
@@ -69,6 +81,8 @@ impl ProbeKind {
 pub enum ForEach {
     /// Once per domain controller found by the check that provides `dcs`.
     Dc,
+    /// Once per `[[vpn]]` gateway of the profile whose kind the check's probe speaks.
+    VpnGateway,
 }
 
 /// Typed facts a check can provide to the checks after it.
@@ -105,6 +119,8 @@ struct RawCheck {
     corporate_network: bool,
     #[serde(default)]
     optional: bool,
+    #[serde(default)]
+    required_in: Vec<crate::model::Scenario>,
     why: String,
     remedy: String,
 }
@@ -119,6 +135,9 @@ pub enum Params {
     Tcp(TcpParams),
     LdapRootDse(LdapParams),
     LdapBind(LdapParams),
+    Ike(IkeParams),
+    VpnTls(VpnTlsParams),
+    VpnTcp(VpnTcpParams),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -152,6 +171,58 @@ pub struct TcpParams {
 #[serde(deny_unknown_fields)]
 pub struct LdapParams {}
 
+/// IKEv2 probe: which UDP port (500 plain, 4500 with the non-ESP marker).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IkeParams {
+    /// Used when the gateway names no port.
+    #[serde(default = "default_ike_port")]
+    pub port: u16,
+    /// Prefix the 4 zero bytes of the non-ESP marker (RFC 3948), as on UDP 4500.
+    #[serde(default)]
+    pub nat_t: bool,
+}
+
+fn default_ike_port() -> u16 {
+    500
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpnTlsParams {
+    /// Used when the gateway names no port.
+    #[serde(default = "default_tls_port")]
+    pub port: u16,
+    /// The path of the portal page requested after the handshake.
+    #[serde(default = "default_portal_path")]
+    pub path: String,
+}
+
+fn default_tls_port() -> u16 {
+    443
+}
+
+fn default_portal_path() -> String {
+    "/".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpnTcpParams {}
+
+impl ProbeKind {
+    /// The `[[vpn]] kind` a per-gateway probe speaks; None for probes that are not per gateway.
+    pub fn vpn_kind(self) -> Option<crate::profile::VpnKind> {
+        use crate::profile::VpnKind;
+        match self {
+            ProbeKind::Ike => Some(VpnKind::Ikev2),
+            ProbeKind::VpnTls => Some(VpnKind::Tls),
+            ProbeKind::VpnTcp => Some(VpnKind::Tcp),
+            _ => None,
+        }
+    }
+}
+
 /// One check of the catalog.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckDef {
@@ -170,6 +241,9 @@ pub struct CheckDef {
     pub corporate_network: bool,
     /// Nice to have: a failure is reported as a warning.
     pub optional: bool,
+    /// The scenarios in which a failure makes the device not ready; elsewhere it only warns.
+    /// Empty: every scenario.
+    pub required_in: Vec<crate::model::Scenario>,
     pub why: String,
     pub remedy: String,
     /// Which file defined it, for errors and `explain`.
@@ -281,6 +355,7 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<CheckDef>, CatalogError> {
                 downgrade_if_passed: raw.downgrade_if_passed,
                 corporate_network: raw.corporate_network,
                 optional: raw.optional,
+                required_in: raw.required_in,
                 why: raw.why.trim().to_string(),
                 remedy: raw.remedy.trim().to_string(),
                 source: path.display().to_string(),
@@ -308,6 +383,9 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
         ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
         ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),
+        ProbeKind::Ike => Params::Ike(value.try_into().map_err(explain)?),
+        ProbeKind::VpnTls => Params::VpnTls(value.try_into().map_err(explain)?),
+        ProbeKind::VpnTcp => Params::VpnTcp(value.try_into().map_err(explain)?),
     })
 }
 
@@ -350,12 +428,23 @@ fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
                     format!("it refers to unknown check `{need}`{hint}"),
                 ));
             };
-            if needed.for_each.is_some() && check.for_each.is_none() {
+            if needed.for_each.is_some() && check.for_each != needed.for_each {
                 return Err(fail(
                     check,
-                    format!("it runs once but needs `{need}`, which runs per DC: add `for_each = \"dc\"`"),
+                    format!(
+                        "it needs `{need}`, which runs per target: give it the same `for_each`"
+                    ),
                 ));
             }
+        }
+        if (check.for_each == Some(ForEach::VpnGateway)) != check.probe.vpn_kind().is_some() {
+            return Err(fail(
+                check,
+                format!(
+                    "probe `{}` and `for_each = \"vpn_gateway\"` go together: per-gateway checks use the ike, vpn.tls or vpn.tcp probe",
+                    check.probe.as_str()
+                ),
+            ));
         }
         if check.for_each == Some(ForEach::Dc) && providers == 0 {
             return Err(fail(

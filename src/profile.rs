@@ -128,6 +128,16 @@ pub enum VpnKind {
     Tcp,
 }
 
+impl VpnKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VpnKind::Ikev2 => "ikev2",
+            VpnKind::Tls => "tls",
+            VpnKind::Tcp => "tcp",
+        }
+    }
+}
+
 /// Where the domain came from, so the report can say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -102,7 +102,7 @@ struct Shared {
     permits: Semaphore,
     events: Option<mpsc::UnboundedSender<Event>>,
     selected: Vec<String>,
-    per_dc: Vec<String>,
+    per_target: Vec<String>,
 }
 
 impl Shared {
@@ -156,7 +156,7 @@ pub async fn run(
             changed: Notify::new(),
         },
         selected: order.clone(),
-        per_dc: checks
+        per_target: checks
             .iter()
             .filter(|c| c.for_each.is_some())
             .map(|c| c.id.clone())
@@ -182,6 +182,38 @@ pub async fn run(
                         .insert((def.id.clone(), String::new()), (def.clone(), target))
                 });
                 tasks.spawn(async move { run_instance(shared, def, Target::Once).await });
+            }
+            Some(ForEach::VpnGateway) => {
+                let kind = def.probe.vpn_kind();
+                let gateways: Vec<_> = shared
+                    .context
+                    .settings
+                    .vpn
+                    .iter()
+                    .filter(|gateway| Some(gateway.kind) == kind)
+                    .cloned()
+                    .collect();
+                if gateways.is_empty() {
+                    let outcome = Outcome::skip(format!(
+                        "no [[vpn]] gateway of kind {} in the profile",
+                        kind.map(|k| k.as_str()).unwrap_or("?")
+                    ));
+                    let result =
+                        shared.result(&def, "(no gateway)".into(), outcome, Duration::ZERO);
+                    shared
+                        .board
+                        .publish((def.id.clone(), "(no gateway)".into()), result);
+                }
+                for gateway in gateways {
+                    let target = Target::VpnGateway(gateway);
+                    let key = (def.id.clone(), dc_key(&target));
+                    let label = target_label(&def, &target, &shared.context.settings);
+                    shared
+                        .board
+                        .with_state(|s| s.pending.insert(key, (def.clone(), label)));
+                    let (shared, def) = (shared.clone(), def.clone());
+                    tasks.spawn(async move { run_instance(shared, def, target).await });
+                }
             }
             Some(ForEach::Dc) => {
                 shared.board.with_state(|s| {
@@ -274,16 +306,18 @@ async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
     }
 }
 
+/// The per-target part of a result's key: the DC's or the gateway's name.
 fn dc_key(target: &Target) -> String {
     match target {
         Target::Once => String::new(),
         Target::Dc(dc) => dc.hostname.clone(),
+        Target::VpnGateway(gateway) => format!("vpn:{}", gateway.host),
     }
 }
 
 /// The key a dependency's result is stored under, seen from `target`.
 fn dependency_key(shared: &Shared, need: &str, target: &Target) -> Key {
-    if shared.per_dc.iter().any(|id| id == need) {
+    if shared.per_target.iter().any(|id| id == need) {
         (need.to_string(), dc_key(target))
     } else {
         (need.to_string(), String::new())
@@ -335,6 +369,16 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
     if def.optional && outcome.status == Status::Fail {
         outcome.status = Status::Warn;
         outcome.finding = format!("{} (optional)", outcome.finding);
+    }
+    if outcome.status == Status::Fail
+        && !def.required_in.is_empty()
+        && !def.required_in.contains(&shared.options.scenario)
+    {
+        outcome.status = Status::Warn;
+        outcome.finding = format!(
+            "{} (not required in the {} scenario)",
+            outcome.finding, shared.options.scenario
+        );
     }
     if shared.options.scenario == Scenario::Vpn
         && def.corporate_network

@@ -6,12 +6,13 @@ mod ldap;
 mod ping;
 mod srv;
 mod tcp;
+mod vpn;
 
 use crate::catalog::{CheckDef, Params};
 use crate::facts::DomainController;
 use crate::model::Outcome;
 use crate::probe::tls::Trust;
-use crate::profile::Settings;
+use crate::profile::{Settings, VpnGateway};
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub enum Target {
     /// The check runs once (its target label comes from its parameters).
     Once,
     Dc(DomainController),
+    VpnGateway(VpnGateway),
 }
 
 /// A check's conclusion plus the facts it provides.
@@ -95,6 +97,7 @@ pub fn expand(template: &str, settings: &Settings) -> Option<String> {
 pub fn target_label(def: &CheckDef, target: &Target, settings: &Settings) -> String {
     match (target, &def.params) {
         (Target::Dc(dc), _) => dc.hostname.clone(),
+        (Target::VpnGateway(gateway), _) => gateway.host.clone(),
         (Target::Once, Params::DnsSrv(params)) => {
             expand(&params.name, settings).unwrap_or_else(|| {
                 params
@@ -122,8 +125,20 @@ pub async fn run(
                 return Outcome::skip(format!("DNS gave no address for {}", dc.hostname)).into();
             }
         },
-        Target::Once => None,
+        Target::Once | Target::VpnGateway(_) => None,
     };
+    if let Target::VpnGateway(gateway) = target {
+        return match &def.params {
+            Params::Ike(params) => vpn::ike(params, gateway, context, deadline).await.into(),
+            Params::VpnTls(params) => vpn::tls(params, gateway, context, deadline).await.into(),
+            Params::VpnTcp(params) => vpn::tcp(params, gateway, context, deadline).await.into(),
+            _ => Outcome::error(format!(
+                "probe `{}` does not run per VPN gateway",
+                def.probe.as_str()
+            ))
+            .into(),
+        };
+    }
     match (&def.params, dc) {
         (Params::DnsSrv(params), _) => {
             srv::run(
@@ -149,6 +164,11 @@ pub async fn run(
         (Params::LdapBind(_), Some((dc, address))) => {
             ldap::bind(dc, address, context, deadline).await.into()
         }
+        (Params::Ike(_) | Params::VpnTls(_) | Params::VpnTcp(_), _) => Outcome::error(format!(
+            "probe `{}` runs per VPN gateway: add `for_each = \"vpn_gateway\"`",
+            def.probe.as_str()
+        ))
+        .into(),
         (_, None) => Outcome::error(format!(
             "probe `{}` runs per DC: add `for_each = \"dc\"` to check `{}`",
             def.probe.as_str(),
