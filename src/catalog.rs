@@ -14,6 +14,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("checks/dns.toml", include_str!("../checks/dns.toml")),
     ("checks/dc.toml", include_str!("../checks/dc.toml")),
     ("checks/ldap.toml", include_str!("../checks/ldap.toml")),
+    ("checks/time.toml", include_str!("../checks/time.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,12 @@ pub enum ProbeKind {
     /// The CLDAP "LDAP ping" on UDP 389 that Windows' DC locator sends.
     #[serde(rename = "cldap")]
     Cldap,
+    /// An unauthenticated Kerberos AS-REQ on UDP 88; the KRB-ERROR proves the KDC alive.
+    #[serde(rename = "kerberos")]
+    Kdc,
+    /// The DC's clock (KRB-ERROR stime, rootDSE currentTime) against this device's.
+    #[serde(rename = "clock")]
+    Clock,
     /// TCP connect to a port of a DC.
     #[serde(rename = "tcp")]
     Tcp,
@@ -65,6 +72,8 @@ impl ProbeKind {
             ProbeKind::DnsSrv => "dns.srv",
             ProbeKind::Icmp => "icmp",
             ProbeKind::Cldap => "cldap",
+            ProbeKind::Kdc => "kerberos",
+            ProbeKind::Clock => "clock",
             ProbeKind::Tcp => "tcp",
             ProbeKind::LdapRootDse => "ldap.rootdse",
             ProbeKind::LdapBind => "ldap.bind",
@@ -132,6 +141,8 @@ pub enum Params {
     DnsSrv(DnsSrvParams),
     Icmp(IcmpParams),
     Cldap(LdapParams),
+    Kdc(LdapParams),
+    Clock(LdapParams),
     Tcp(TcpParams),
     LdapRootDse(LdapParams),
     LdapBind(LdapParams),
@@ -380,6 +391,8 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::DnsSrv => Params::DnsSrv(value.try_into().map_err(explain)?),
         ProbeKind::Icmp => Params::Icmp(value.try_into().map_err(explain)?),
         ProbeKind::Cldap => Params::Cldap(value.try_into().map_err(explain)?),
+        ProbeKind::Kdc => Params::Kdc(value.try_into().map_err(explain)?),
+        ProbeKind::Clock => Params::Clock(value.try_into().map_err(explain)?),
         ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
         ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
         ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),

@@ -472,3 +472,216 @@ fn table_output_leads_with_the_verdict_and_lists_remedies() {
     );
     assert!(!stdout.contains('\x1b'), "no colour when not on a terminal");
 }
+
+#[test]
+fn cldap_reports_sites_flags_and_the_branch_client_lands_in_its_site() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--only", "dc.cldap"], &[]);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    let dc1 = run.check("dc.cldap", "dc1.corp.jr.test");
+    assert_eq!(dc1.evidence["dc_site"], "Default-First-Site-Name");
+    assert_eq!(dc1.evidence["forest"], "corp.jr.test");
+    assert_eq!(dc1.evidence["netbios_domain"], "CORP");
+    let flags: Vec<&str> = dc1.evidence["flag_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for flag in ["PDC", "GC", "LDAP", "DS", "KDC", "WRITABLE"] {
+        assert!(flags.contains(&flag), "{flag} missing from {flags:?}");
+    }
+    assert!(
+        dc1.finding.contains("no site"),
+        "the client subnet maps to no site: {}",
+        dc1.finding
+    );
+    assert_eq!(
+        run.check("dc.cldap", "dc2.corp.jr.test").evidence["dc_site"],
+        "Branch"
+    );
+
+    // The branch subnet maps to site Branch: DC2 is in the client's site and says CLOSEST.
+    let profile = env.write_profile(&format!(
+        "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\nsite = \"Branch\"\n"
+    ));
+    let run = env.run(
+        BRANCH_CLIENT,
+        &[
+            "--profile",
+            &profile,
+            "--only",
+            "dc.cldap",
+            "--only",
+            "dc.site_srv",
+        ],
+        &[],
+    );
+    let dc2 = run.check("dc.cldap", "dc2.corp.jr.test");
+    assert_eq!(dc2.evidence["client_site"], "Branch");
+    assert!(
+        dc2.evidence["flag_names"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("CLOSEST")),
+        "{}",
+        dc2.evidence
+    );
+    assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
+    let site_srv = run.check_id("dc.site_srv");
+    assert_eq!(site_srv.status, Status::Pass, "{}", site_srv.finding);
+    assert!(
+        site_srv.finding.contains("dc2.corp.jr.test"),
+        "{}",
+        site_srv.finding
+    );
+
+    // From the main subnet the profile's expected site is not what the DCs say: a warning naming both.
+    let run = env.run(CLIENT, &["--profile", &profile, "--only", "dc.cldap"], &[]);
+    let dc1 = run.check("dc.cldap", "dc1.corp.jr.test");
+    assert_eq!(dc1.status, Status::Warn);
+    assert!(
+        dc1.finding.contains("the profile expects site Branch"),
+        "{}",
+        dc1.finding
+    );
+}
+
+#[test]
+fn a_filtered_port_is_named_with_its_consequence() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["filter", "2", "tcp", "88"]);
+    env.fault(&["reject", "2", "tcp", "135"]);
+    let run = env.run(
+        CLIENT,
+        &["--dns-server", DC1_IP, "--only", "dc", "--timeout", "1s"],
+        &[],
+    );
+    let kerberos = run.check("dc.port.kerberos_tcp", "dc2.corp.jr.test");
+    assert_eq!(kerberos.status, Status::Fail);
+    assert!(
+        kerberos.finding.contains("TCP 88 no answer within 1s")
+            && kerberos.finding.contains("0x40"),
+        "{}",
+        kerberos.finding
+    );
+    assert_eq!(kerberos.evidence["state"], "filtered");
+    let rpc = run.check("dc.port.rpc_tcp", "dc2.corp.jr.test");
+    assert!(
+        rpc.finding.contains("TCP 135 refused") && rpc.finding.contains("0x6D9"),
+        "{}",
+        rpc.finding
+    );
+    assert_eq!(rpc.evidence["state"], "refused");
+    assert_eq!(
+        run.check("dc.port.kerberos_tcp", "dc1.corp.jr.test").status,
+        Status::Pass
+    );
+    // DC1 still serves every port: the device can join through it, so only a warning.
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+}
+
+#[test]
+fn the_kdc_answers_on_udp_88_and_silence_is_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["filter", "1", "udp", "88"]);
+    let run = env.run(
+        CLIENT,
+        &[
+            "--dns-server",
+            DC1_IP,
+            "--only",
+            "dc.port.kerberos_udp",
+            "--timeout",
+            "1s",
+        ],
+        &[],
+    );
+    let dc2 = run.check("dc.port.kerberos_udp", "dc2.corp.jr.test");
+    assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
+    assert_eq!(dc2.evidence["error_name"], "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+    let dc1 = run.check("dc.port.kerberos_udp", "dc1.corp.jr.test");
+    assert_eq!(dc1.status, Status::Fail);
+    assert!(
+        dc1.finding.contains("no answer on UDP 88 within 1s"),
+        "{}",
+        dc1.finding
+    );
+}
+
+#[test]
+fn a_clock_15_minutes_ahead_fails_with_the_measured_offset() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--only", "time"], &[]);
+    let skew = run.check("time.dc_skew", "dc1.corp.jr.test");
+    assert_eq!(skew.status, Status::Pass, "{}", skew.finding);
+    assert!(skew.evidence["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
+
+    let run = env.run_faketime(CLIENT, "+15m", &["--dns-server", DC1_IP, "--only", "time"]);
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    let skew = run.check("time.dc_skew", "dc1.corp.jr.test");
+    assert_eq!(skew.status, Status::Fail);
+    let offset = skew.evidence["offset_ms"].as_f64().unwrap();
+    assert!(
+        (-905_000.0..=-895_000.0).contains(&offset),
+        "offset {offset}"
+    );
+    assert!(
+        skew.finding.contains("ahead of the DC") && skew.finding.contains("5-minute tolerance"),
+        "{}",
+        skew.finding
+    );
+    assert_eq!(skew.evidence["source"], "KDC time (KRB-ERROR stime)");
+
+    let run = env.run_faketime(CLIENT, "-3m", &["--dns-server", DC1_IP, "--only", "time"]);
+    assert_eq!(
+        run.check("time.dc_skew", "dc1.corp.jr.test").status,
+        Status::Warn
+    );
+}
+
+#[test]
+fn the_vpn_scenario_with_no_dc_reachable_is_not_not_ready() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["filter", "1", "udp", "53"]);
+    env.fault(&["filter", "1", "tcp", "53"]);
+    let run = env.run(
+        CLIENT,
+        &[
+            "--dns-server",
+            DC1_IP,
+            "--scenario",
+            "vpn",
+            "--timeout",
+            "1s",
+        ],
+        &[],
+    );
+    assert_ne!(run.exit_code, 2, "{}", run.summary());
+    let srv = run.check_id("dc.srv");
+    assert_eq!(srv.status, Status::Skip);
+    assert!(
+        srv.finding.starts_with("expected before the VPN is up"),
+        "{}",
+        srv.finding
+    );
+    assert!(run
+        .report
+        .verdict
+        .notes
+        .iter()
+        .any(|n| n.contains("start the VPN")));
+    // The same network in the on-prem scenario is not ready.
+    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "1s"], &[]);
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+}

@@ -2,6 +2,7 @@
 //! finding and the evidence. One file per probe kind; the catalog says which check uses which.
 
 mod cldap;
+mod clock;
 mod ldap;
 mod ping;
 mod srv;
@@ -151,6 +152,16 @@ pub async fn run(
         }
         (Params::Cldap(_), Some((_, address))) => {
             cldap::run(address, context, deadline).await.into()
+        }
+        (Params::Kdc(_), Some((_, address))) => {
+            clock::kdc(address, &context.settings.domain, deadline)
+                .await
+                .into()
+        }
+        (Params::Clock(_), Some((_, address))) => {
+            clock::skew(address, &context.settings.domain, deadline)
+                .await
+                .into()
         }
         (Params::Icmp(params), Some((_, address))) => {
             ping::run(params, address, deadline).await.into()

@@ -4,6 +4,7 @@
 pub mod cldap;
 pub mod dns;
 pub mod icmp;
+pub mod kerberos;
 pub mod ldap;
 pub mod tcp;
 pub mod tls;

@@ -182,6 +182,23 @@ impl TestEnv {
         Self::finish(output, started.elapsed())
     }
 
+    /// With this device's clock shifted by `offset` (libfaketime, e.g. "+15m"); monotonic time
+    /// stays real so timeouts still hold.
+    pub fn run_faketime(&self, namespace: &str, offset: &str, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = Command::new("ip")
+            .args(["netns", "exec", namespace, "faketime", "-f", offset])
+            .arg(env!("CARGO_BIN_EXE_joinready"))
+            .args(["run", "--format", "json"])
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .output()
+            .expect("run joinready under faketime");
+        Self::finish(output, started.elapsed())
+    }
+
     /// As user nobody, to see the unprivileged paths.
     pub fn run_as_nobody(&self, namespace: &str, args: &[&str]) -> Run {
         let started = Instant::now();
