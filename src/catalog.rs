@@ -15,6 +15,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("checks/dc.toml", include_str!("../checks/dc.toml")),
     ("checks/ldap.toml", include_str!("../checks/ldap.toml")),
     ("checks/time.toml", include_str!("../checks/time.toml")),
+    ("checks/vpn.toml", include_str!("../checks/vpn.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,10 @@
 pub mod cldap;
 pub mod dns;
 pub mod icmp;
+pub mod ike;
 pub mod kerberos;
 pub mod ldap;
+pub mod portal;
+pub mod resolve;
 pub mod tcp;
 pub mod tls;
