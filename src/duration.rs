@@ -100,3 +100,36 @@ mod tests {
         }
     }
 }
+
+/// A waited time as people read it in a finding: `1s`, `1.5s`, `250ms` — the remaining time
+/// of a deadline is a few microseconds short of the timeout, which must still read `1s`.
+pub struct Human(pub Duration);
+
+impl std::fmt::Display for Human {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let millis = self.0.as_secs_f64() * 1_000.0;
+        if millis < 1_000.0 {
+            write!(f, "{}ms", millis.round())
+        } else {
+            let tenths = (millis / 100.0).round() / 10.0;
+            if tenths.fract() == 0.0 {
+                write!(f, "{}s", tenths as u64)
+            } else {
+                write!(f, "{tenths:.1}s")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod human_tests {
+    use super::*;
+
+    #[test]
+    fn rounds_the_way_people_read() {
+        assert_eq!(Human(Duration::from_nanos(999_998_647)).to_string(), "1s");
+        assert_eq!(Human(Duration::from_millis(1_999)).to_string(), "2s");
+        assert_eq!(Human(Duration::from_millis(1_500)).to_string(), "1.5s");
+        assert_eq!(Human(Duration::from_micros(250_400)).to_string(), "250ms");
+    }
+}

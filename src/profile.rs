@@ -147,6 +147,16 @@ pub enum DomainSource {
     SearchSuffix,
 }
 
+impl DomainSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainSource::Flag => "flag",
+            DomainSource::Profile => "profile",
+            DomainSource::SearchSuffix => "search_suffix",
+        }
+    }
+}
+
 /// Command-line values that override the profile.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {

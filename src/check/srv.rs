@@ -91,18 +91,19 @@ pub async fn run(
         Ok(servers) => servers.clone(),
         Err(reason) => return Outcome::error(reason.clone()).into(),
     };
-    let results = futures::future::join_all(servers.iter().map(|server| async {
-        (
-            *server,
-            query(*server, &name, RecordType::SRV, deadline).await,
-        )
+    let results = futures::future::join_all(servers.iter().map(|server| {
+        let name = &name;
+        async move {
+            let (answer, addresses) = ask_server(*server, name, deadline).await;
+            (*server, answer, addresses)
+        }
     }))
     .await;
     let answers: Vec<ServerAnswer> = results
         .iter()
-        .map(|(server, result)| ServerAnswer::from_result(*server, result))
+        .map(|(server, result, _)| ServerAnswer::from_result(*server, result))
         .collect();
-    let targets = resolve_targets(&results, deadline).await;
+    let targets = merge_targets(&results);
 
     let evidence = |targets: &[DomainController]| {
         serde_json::to_value(SrvEvidence {
@@ -178,57 +179,80 @@ pub async fn run(
     CheckOutput { outcome, dcs }
 }
 
-/// The union of every server's SRV targets with their addresses, in RFC 2782 order.
-async fn resolve_targets(
-    results: &[(SocketAddr, Result<DnsAnswer, DnsError>)],
+/// One server's SRV answer with the addresses of its targets, asked of the same server right
+/// after its answer, so a slow server never holds up a fast one.
+async fn ask_server(
+    server: SocketAddr,
+    name: &str,
     deadline: Instant,
+) -> (Result<DnsAnswer, DnsError>, Vec<(String, Vec<IpAddr>)>) {
+    let answer = query(server, name, RecordType::SRV, deadline).await;
+    let Ok(srv) = &answer else {
+        return (answer, Vec::new());
+    };
+    let lookups = srv
+        .srv
+        .iter()
+        // "." as target means "no service here" (RFC 2782).
+        .filter(|record| !record.target.is_empty() && record.target != ".")
+        .map(|record| async move {
+            let glue: Vec<IpAddr> = srv
+                .glue
+                .iter()
+                .filter(|(owner, _)| *owner == record.target)
+                .map(|(_, address)| *address)
+                .collect();
+            if !glue.is_empty() {
+                return (record.target.clone(), glue);
+            }
+            let (v4, v6) = tokio::join!(
+                query(server, &record.target, RecordType::A, deadline),
+                query(server, &record.target, RecordType::AAAA, deadline)
+            );
+            let addresses = [v4, v6]
+                .into_iter()
+                .filter_map(Result::ok)
+                .flat_map(|answer| answer.addresses)
+                .collect();
+            (record.target.clone(), addresses)
+        });
+    let addresses = futures::future::join_all(lookups).await;
+    (answer, addresses)
+}
+
+/// The union of every server's SRV targets with their addresses, in RFC 2782 order.
+fn merge_targets(
+    results: &[(
+        SocketAddr,
+        Result<DnsAnswer, DnsError>,
+        Vec<(String, Vec<IpAddr>)>,
+    )],
 ) -> Vec<DomainController> {
-    let mut by_host: BTreeMap<String, (SrvRecord, Vec<String>, Vec<IpAddr>, SocketAddr)> =
-        BTreeMap::new();
-    for (server, result) in results {
+    let mut by_host: BTreeMap<String, (SrvRecord, Vec<String>, Vec<IpAddr>)> = BTreeMap::new();
+    for (server, result, addresses) in results {
         let Ok(answer) = result else { continue };
         for record in &answer.srv {
-            // "." as target means "no service here" (RFC 2782).
             if record.target.is_empty() || record.target == "." {
                 continue;
             }
             let entry = by_host
                 .entry(record.target.clone())
-                .or_insert_with(|| (record.clone(), Vec::new(), Vec::new(), *server));
+                .or_insert_with(|| (record.clone(), Vec::new(), Vec::new()));
             entry.1.push(server.ip().to_string());
-            for (owner, address) in &answer.glue {
-                if *owner == record.target && !entry.2.contains(address) {
-                    entry.2.push(*address);
+            for (host, found) in addresses {
+                if *host == record.target {
+                    for address in found {
+                        if !entry.2.contains(address) {
+                            entry.2.push(*address);
+                        }
+                    }
                 }
             }
         }
     }
-    let lookups = by_host
-        .iter()
-        .filter(|(_, entry)| entry.2.is_empty())
-        .map(|(host, entry)| {
-            let server = entry.3;
-            async move {
-                let (v4, v6) = tokio::join!(
-                    query(server, host, RecordType::A, deadline),
-                    query(server, host, RecordType::AAAA, deadline)
-                );
-                let addresses: Vec<IpAddr> = [v4, v6]
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .flat_map(|answer| answer.addresses)
-                    .collect();
-                (host.clone(), addresses)
-            }
-        });
-    for (host, addresses) in futures::future::join_all(lookups).await {
-        if let Some(entry) = by_host.get_mut(&host) {
-            entry.2 = addresses;
-        }
-    }
     let records = by_host
         .into_iter()
-        .map(|(hostname, (record, listed_by, addresses, _))| {
+        .map(|(hostname, (record, listed_by, addresses))| {
             (
                 record.priority,
                 record.weight,

@@ -13,7 +13,7 @@ const MAX_STRAY_DATAGRAMS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CldapProbeError {
-    #[error("no CLDAP answer on UDP {port} within {0:?}", port = .1)]
+    #[error("no CLDAP answer on UDP {port} within {waited}", port = .1, waited = crate::duration::Human(*.0))]
     Silent(Duration, u16),
     #[error("UDP {0} is closed (ICMP port unreachable)")]
     Refused(u16),

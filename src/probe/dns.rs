@@ -19,7 +19,7 @@ const MAX_STRAY_DATAGRAMS: usize = 16;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum DnsError {
-    #[error("no answer within {0:?}")]
+    #[error("no answer within {}", crate::duration::Human(*.0))]
     Timeout(Duration),
     #[error("the server refused the connection (nothing listens on port {port})")]
     Refused { port: u16 },
@@ -113,7 +113,12 @@ pub async fn query(
     let (message, over_tcp) = if reply.metadata.truncation {
         let message = timeout_at(tokio_deadline, tcp_exchange(server, &bytes, id))
             .await
-            .map_err(|_| DnsError::TcpFallback(format!("no answer over TCP within {wait:?}")))?
+            .map_err(|_| {
+                DnsError::TcpFallback(format!(
+                    "no answer over TCP within {}",
+                    crate::duration::Human(wait)
+                ))
+            })?
             .map_err(|e| DnsError::TcpFallback(e.to_string()))?;
         (message, true)
     } else {

@@ -14,7 +14,7 @@ const MAX_STRAY_DATAGRAMS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KerberosProbeError {
-    #[error("no answer on UDP {1} within {0:?}")]
+    #[error("no answer on UDP {port} within {waited}", port = .1, waited = crate::duration::Human(*.0))]
     Silent(Duration, u16),
     #[error("UDP {0} is closed (ICMP port unreachable)")]
     Refused(u16),

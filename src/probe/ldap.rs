@@ -31,7 +31,7 @@ pub enum LdapError {
     #[error("TCP {port} {source}")]
     Connect { port: u16, source: ConnectError },
     #[error(
-        "TCP {port} accepted the connection but no LDAP answer came within {waited:?} ({phase})"
+        "TCP {port} accepted the connection but no LDAP answer came within {} ({phase})", crate::duration::Human(*.waited)
     )]
     Silent {
         port: u16,

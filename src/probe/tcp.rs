@@ -11,7 +11,7 @@ pub enum ConnectError {
     #[error("refused")]
     Refused,
     /// No answer at all: a firewall drops, or the host is down.
-    #[error("no answer within {0:?}")]
+    #[error("no answer within {}", crate::duration::Human(*.0))]
     Silent(Duration),
     #[error("{0}")]
     Unreachable(String),
