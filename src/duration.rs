@@ -107,9 +107,9 @@ pub struct Human(pub Duration);
 
 impl std::fmt::Display for Human {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let millis = self.0.as_secs_f64() * 1_000.0;
+        let millis = (self.0.as_secs_f64() * 1_000.0).round();
         if millis < 1_000.0 {
-            write!(f, "{}ms", millis.round())
+            write!(f, "{millis}ms")
         } else {
             let tenths = (millis / 100.0).round() / 10.0;
             if tenths.fract() == 0.0 {
@@ -131,5 +131,6 @@ mod human_tests {
         assert_eq!(Human(Duration::from_millis(1_999)).to_string(), "2s");
         assert_eq!(Human(Duration::from_millis(1_500)).to_string(), "1.5s");
         assert_eq!(Human(Duration::from_micros(250_400)).to_string(), "250ms");
+        assert_eq!(Human(Duration::from_micros(999_991)).to_string(), "1s");
     }
 }
