@@ -2,9 +2,13 @@
 //! and nothing else; probes never print.
 
 pub mod json;
+pub mod junit;
 pub mod progress;
+pub mod prometheus;
 pub mod schema;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod test_report;
 
 use crate::model::{CheckResult, Scenario};
 use crate::verdict::Verdict;
