@@ -8,7 +8,7 @@ pub use joinready::report::Report;
 pub use joinready::verdict::VerdictStatus;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const CLIENT: &str = "jr-client";
@@ -157,6 +157,7 @@ impl TestEnv {
     fn finish(output: Output, elapsed: Duration) -> Run {
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_matches_schema(&stdout);
         let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
             panic!("stdout is not one report ({e}):\n{stdout}\nstderr: {stderr}")
         });
@@ -231,6 +232,38 @@ impl Drop for TestEnv {
             .arg("reset")
             .output();
     }
+}
+
+/// The JSON Schema the binary ships (`joinready schema`), compiled once per test binary.
+fn report_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let output = Command::new(env!("CARGO_BIN_EXE_joinready"))
+            .arg("schema")
+            .output()
+            .expect("run joinready schema");
+        assert!(output.status.success(), "joinready schema failed");
+        let schema: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("joinready schema prints JSON");
+        jsonschema::validator_for(&schema)
+            .unwrap_or_else(|e| panic!("joinready schema is not a valid JSON Schema: {e}"))
+    })
+}
+
+/// Holds a report (the stdout of `run --format json`) to the schema the binary ships: every
+/// report the tests produce goes through here.
+pub fn assert_matches_schema(stdout: &str) {
+    let instance: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"));
+    let errors: Vec<String> = report_schema()
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report does not match `joinready schema`:\n{}\n{stdout}",
+        errors.join("\n")
+    );
 }
 
 fn rand_suffix() -> u64 {
