@@ -15,10 +15,11 @@ use crate::secret::{bind_password, PASSWORD_ENV};
 use crate::verdict;
 use anyhow::{bail, Context};
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Exit code for bad input and tool failures, as monitoring plugins read "unknown".
 pub const EXIT_UNKNOWN: u8 = 3;
@@ -26,6 +27,15 @@ pub const EXIT_UNKNOWN: u8 = 3;
 pub fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => run(args),
+        Command::Serve(args) => crate::serve::serve(args),
+        Command::Completions { shell } => {
+            write_stdout(&crate::cli::completions(shell))?;
+            Ok(0)
+        }
+        Command::Man { command } => {
+            write_stdout(&crate::cli::man_page(command.as_deref())?)?;
+            Ok(0)
+        }
         Command::Checks(args) => list_checks(&args),
         Command::Explain { id, catalog } => explain(&id, &catalog),
         Command::Schema => {
@@ -153,32 +163,74 @@ pub fn select(
         .collect())
 }
 
-fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let overrides = Overrides {
-        domain: args.domain.clone(),
-        dns_servers: args.dns_servers.clone(),
-        scenario: args.scenario.map(Into::into),
-        timeout: args
-            .timeout
-            .as_deref()
-            .map(parse_duration)
-            .transpose()
-            .context("--timeout")?,
-        deadline: args
-            .deadline
-            .as_deref()
-            .map(parse_duration)
-            .transpose()
-            .context("--deadline")?,
-    };
-    let catalog = Catalog::load(&args.catalog.checks)?;
-    let checks = select(&catalog, &args.only, &args.skip)?;
-    let profile = args
+/// What one preflight needs, whoever asks for it: `run` from its flags, `serve` from a profile
+/// named in a scrape.
+#[derive(Debug, Clone, Default)]
+pub struct PreflightRequest {
+    pub profile: Option<PathBuf>,
+    pub overrides: Overrides,
+    /// Extra catalog directories (`--checks`).
+    pub checks: Vec<PathBuf>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    /// Whether the bind password may be asked for on the terminal.
+    pub may_prompt: bool,
+    /// A live progress line on stderr.
+    pub show_progress: bool,
+    /// Caps the run's deadline (serve: the scrape timeout), whatever the profile says.
+    pub deadline_cap: Option<Duration>,
+}
+
+impl PreflightRequest {
+    fn from_run_args(args: &RunArgs) -> anyhow::Result<PreflightRequest> {
+        let overrides = Overrides {
+            domain: args.domain.clone(),
+            dns_servers: args.dns_servers.clone(),
+            scenario: args.scenario.map(Into::into),
+            timeout: args
+                .timeout
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .context("--timeout")?,
+            deadline: args
+                .deadline
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .context("--deadline")?,
+        };
+        Ok(PreflightRequest {
+            profile: args.profile.clone(),
+            overrides,
+            checks: args.catalog.checks.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+            may_prompt: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            show_progress: std::io::stderr().is_terminal() && !args.quiet,
+            deadline_cap: None,
+        })
+    }
+}
+
+/// Validates the request, runs the checks until they finish, the deadline hits or `cancel`
+/// resolves, and builds the report. Errors are bad input (exit 3); a failed check is not one.
+pub async fn preflight(
+    request: &PreflightRequest,
+    cancel: impl Future<Output = ()>,
+) -> anyhow::Result<Report> {
+    let catalog = Catalog::load(&request.checks)?;
+    let checks = select(&catalog, &request.only, &request.skip)?;
+    let profile = request
         .profile
         .as_deref()
         .map(LoadedProfile::read)
         .transpose()?;
-    let settings = Settings::resolve(profile.as_ref(), &overrides, system_search_suffix)?;
+    let mut settings =
+        Settings::resolve(profile.as_ref(), &request.overrides, system_search_suffix)?;
+    if let Some(cap) = request.deadline_cap {
+        settings.deadline = settings.deadline.min(cap);
+    }
 
     let dns_servers = if settings.dns_servers.is_empty() {
         system_servers()
@@ -193,7 +245,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             user,
             settings.ldap.bind_password_file.as_deref(),
             std::env::var(PASSWORD_ENV).ok(),
-            std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            request.may_prompt,
         )?,
         _ => None,
     };
@@ -216,40 +268,26 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         .collect();
     let total = checks.len();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let show_progress = std::io::stderr().is_terminal() && !args.quiet;
-    let output = runtime.block_on(async {
-        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-        let progress = show_progress.then(|| tokio::spawn(report::progress::draw(receiver, total)));
-        let cancel = async {
-            // If the signal handler cannot be installed, never cancel rather than cancel at once.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        let options = RunOptions {
-            timeout: settings.timeout,
-            deadline: settings.deadline,
-            scenario: settings.scenario,
-        };
-        let output = runner::run(
-            checks,
-            context,
-            options,
-            show_progress.then_some(sender),
-            cancel,
-        )
-        .await;
-        if let Some(progress) = progress {
-            let _ = progress.await;
-        }
-        output
-    });
-    // Probe tasks abandoned at the deadline must not hold the process open.
-    runtime.shutdown_background();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let progress = request
+        .show_progress
+        .then(|| tokio::spawn(report::progress::draw(receiver, total)));
+    let options = RunOptions {
+        timeout: settings.timeout,
+        deadline: settings.deadline,
+        scenario: settings.scenario,
+    };
+    let output = runner::run(
+        checks,
+        context,
+        options,
+        request.show_progress.then_some(sender),
+        cancel,
+    )
+    .await;
+    if let Some(progress) = progress {
+        let _ = progress.await;
+    }
 
     let verdict = verdict::decide(
         &output.results,
@@ -257,8 +295,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         settings.scenario,
         output.incomplete.as_deref(),
     );
-    let exit_code = verdict.status.exit_code();
-    let report = Report {
+    Ok(Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "joinready".into(),
@@ -284,7 +321,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
                 .as_ref()
                 .map(|p| p.display().to_string()),
             domain: settings.domain.clone(),
-            domain_source: format!("{:?}", settings.domain_source).to_lowercase(),
+            domain_source: settings.domain_source.as_str().to_string(),
             forest: settings.forest.clone(),
             site: settings.site.clone(),
             ou: settings.ou.clone(),
@@ -297,12 +334,35 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         },
         verdict,
         checks: output.results,
-    };
+    })
+}
+
+/// Resolves when the user presses Ctrl-C; never, if the handler cannot be installed (rather
+/// than cancel at once).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let request = PreflightRequest::from_run_args(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(preflight(&request, ctrl_c()));
+    // Probe tasks abandoned at the deadline must not hold the process open.
+    runtime.shutdown_background();
+    let report = report?;
+    let exit_code = report.verdict.status.exit_code();
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = match args.format {
         Format::Json => report::json::render(&report),
+        Format::Prometheus => report::prometheus::render(&report),
+        Format::Junit => report::junit::render(&report),
         Format::Table if args.quiet => report::table::verdict_line(&report, color),
         Format::Table => report::table::render(
             &report,

@@ -1,7 +1,8 @@
 //! The command line (clap). Names here are an interface contract: scripts rely on them.
 
 use crate::model::Scenario;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 joinready finds the domain controllers through DNS (per DNS server, site-aware), pings them, reads their \
 rootDSE and binds the way the profile says, all at once, and prints a verdict with the root cause first \
 and a remedy for every failure.",
-    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
+    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,6 +36,20 @@ pub enum Command {
     },
     /// Print the JSON Schema of the report (`--format json`).
     Schema,
+    /// Serve Prometheus metrics: /metrics (the last runs, the process) and /probe?profile=NAME
+    /// (a preflight on demand, in the manner of blackbox_exporter).
+    Serve(ServeArgs),
+    /// Print a shell completion script, e.g. `joinready completions bash > /etc/bash_completion.d/joinready`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff), e.g. `joinready man > /usr/local/share/man/man1/joinready.1`.
+    Man {
+        /// A subcommand, for its own page (joinready-run(1) for `run`).
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -50,6 +65,10 @@ pub enum Format {
     Table,
     /// One JSON document (schema: `joinready schema`).
     Json,
+    /// Prometheus text exposition (gauges; for node_exporter's textfile collector).
+    Prometheus,
+    /// JUnit XML: one testcase per check row (for CI pipelines).
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,4 +130,72 @@ pub struct RunArgs {
     /// Print only the verdict line (table format); no progress view.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Loopback by default: put a reverse proxy or a firewall rule in
+    /// front before listening elsewhere.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9469")]
+    pub listen: SocketAddr,
+    /// The directory of profiles: /probe?profile=NAME runs NAME.toml from here.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub profiles: PathBuf,
+    /// Probes allowed to run at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent: u16,
+    /// Deadline of a probe when the scrape sends no X-Prometheus-Scrape-Timeout-Seconds header,
+    /// e.g. 10s (the profile's deadline still applies when shorter).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub default_timeout: String,
+    /// Run only these checks or areas in every probe (repeatable).
+    #[arg(long, value_name = "ID|AREA")]
+    pub only: Vec<String>,
+    /// Do not run these checks or areas in any probe (repeatable).
+    #[arg(long, value_name = "ID|AREA")]
+    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+/// The completion script for `shell`, generated from the definitions above.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut command = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "joinready", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManError {
+    #[error("no command {0} (choose one of: {1})")]
+    UnknownCommand(String, String),
+    #[error("cannot render the man page: {0}")]
+    Render(#[from] std::io::Error),
+}
+
+/// The man page (roff) of joinready, or of one subcommand (named `joinready-<command>`, as git
+/// names its pages), generated from the definitions above.
+pub fn man_page(subcommand: Option<&str>) -> Result<String, ManError> {
+    let mut command = Cli::command();
+    command.build();
+    let page = match subcommand {
+        None => command,
+        Some(name) => {
+            let Some(sub) = command.find_subcommand(name) else {
+                let names: Vec<String> = command
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                return Err(ManError::UnknownCommand(name.to_string(), names.join(", ")));
+            };
+            let full = format!("joinready-{name}");
+            sub.clone().display_name(full.clone()).bin_name(full)
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .source(format!("joinready {}", env!("CARGO_PKG_VERSION")))
+        .render(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }

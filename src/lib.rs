@@ -14,6 +14,7 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod secret;
+pub mod serve;
 pub mod srv_order;
 pub mod suggest;
 pub mod verdict;
