@@ -164,7 +164,7 @@ pub async fn tls(
         trust,
     };
     match portal_probe(request, deadline).await {
-        Ok(evidence) => portal_outcome(&who, &gateway.host, &resolved, evidence),
+        Ok(evidence) => portal_outcome(&gateway.host, &resolved, evidence),
         Err(error) => {
             let tls = match &error {
                 PortalError::Tls { evidence, .. } => evidence.as_deref(),
@@ -191,7 +191,7 @@ pub async fn tls(
     }
 }
 
-fn portal_outcome(who: &str, host: &str, resolved: &Resolved, evidence: PortalEvidence) -> Outcome {
+fn portal_outcome(host: &str, resolved: &Resolved, evidence: PortalEvidence) -> Outcome {
     let certificate = evidence
         .tls
         .as_ref()
@@ -199,8 +199,10 @@ fn portal_outcome(who: &str, host: &str, resolved: &Resolved, evidence: PortalEv
         .unwrap_or_default();
     let status = evidence.status;
     let head = format!(
-        "portal {} on {who} answered HTTP {status} ({} ms TLS){certificate}",
-        evidence.url, evidence.tls_ms
+        "portal {} ({}) answered HTTP {status} (TLS {} ms){certificate}",
+        evidence.url,
+        evidence.address.ip(),
+        evidence.tls_ms
     );
     let days_left = evidence
         .tls
