@@ -237,9 +237,7 @@ pub async fn preflight(
     } else {
         Ok(settings.dns_servers.clone())
     };
-    let wants_bind = checks
-        .iter()
-        .any(|c| c.probe == crate::catalog::ProbeKind::LdapBind);
+    let wants_bind = checks.iter().any(|c| c.probe.needs_bind_password());
     let password = match (&settings.ldap.bind_user, wants_bind) {
         (Some(user), true) => bind_password(
             user,

@@ -47,6 +47,12 @@ pub enum ProbeKind {
     /// The DC's clock (KRB-ERROR stime, rootDSE currentTime) against this device's.
     #[serde(rename = "clock")]
     Clock,
+    /// The DC locator: site-aware LDAP pings over the DC list, first answer wins.
+    #[serde(rename = "dc.locator")]
+    Locator,
+    /// An authenticated LDAP read on the chosen DC (OU, rights, quota, registration SCP).
+    #[serde(rename = "ldap.directory")]
+    Directory,
     /// TCP connect to a port of a DC.
     #[serde(rename = "tcp")]
     Tcp,
@@ -75,6 +81,8 @@ impl ProbeKind {
             ProbeKind::Cldap => "cldap",
             ProbeKind::Kdc => "kerberos",
             ProbeKind::Clock => "clock",
+            ProbeKind::Locator => "dc.locator",
+            ProbeKind::Directory => "ldap.directory",
             ProbeKind::Tcp => "tcp",
             ProbeKind::LdapRootDse => "ldap.rootdse",
             ProbeKind::LdapBind => "ldap.bind",
@@ -101,6 +109,8 @@ pub enum ForEach {
 pub enum FactKind {
     /// The list of domain controllers (with addresses) the per-DC checks fan out over.
     Dcs,
+    /// The DC the DC locator chose, which the directory checks read.
+    ChosenDc,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +154,8 @@ pub enum Params {
     Cldap(LdapParams),
     Kdc(LdapParams),
     Clock(LdapParams),
+    Locator(LdapParams),
+    Directory(DirectoryParams),
     Tcp(TcpParams),
     LdapRootDse(LdapParams),
     LdapBind(LdapParams),
@@ -182,6 +194,26 @@ pub struct TcpParams {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LdapParams {}
+
+/// Which directory question an `ldap.directory` check asks of the chosen DC.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryParams {
+    pub question: DirectoryQuestion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryQuestion {
+    /// The Domain Join profile's OU exists.
+    OuExists,
+    /// The bound account may create computer objects in the OU.
+    OuCreateComputer,
+    /// ms-DS-MachineAccountQuota on the domain head.
+    MachineAccountQuota,
+    /// The Device Registration service connection point and its tenant keywords.
+    RegistrationScp,
+}
 
 /// IKEv2 probe: which UDP port (500 plain, 4500 with the non-ESP marker).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -223,6 +255,11 @@ fn default_portal_path() -> String {
 pub struct VpnTcpParams {}
 
 impl ProbeKind {
+    /// Whether the probe binds as the profile's account, so the password must be at hand.
+    pub fn needs_bind_password(self) -> bool {
+        matches!(self, ProbeKind::LdapBind | ProbeKind::Directory)
+    }
+
     /// The `[[vpn]] kind` a per-gateway probe speaks; None for probes that are not per gateway.
     pub fn vpn_kind(self) -> Option<crate::profile::VpnKind> {
         use crate::profile::VpnKind;
@@ -394,6 +431,8 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::Cldap => Params::Cldap(value.try_into().map_err(explain)?),
         ProbeKind::Kdc => Params::Kdc(value.try_into().map_err(explain)?),
         ProbeKind::Clock => Params::Clock(value.try_into().map_err(explain)?),
+        ProbeKind::Locator => Params::Locator(value.try_into().map_err(explain)?),
+        ProbeKind::Directory => Params::Directory(value.try_into().map_err(explain)?),
         ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
         ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
         ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),

@@ -3,6 +3,15 @@
 use serde::Serialize;
 use std::net::IpAddr;
 
+/// What the checks of a run have learnt so far, as a check sees it when it starts.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Every DC DNS listed, in RFC 2782 order.
+    pub dcs: Vec<DomainController>,
+    /// The DC the DC locator would use, once `dc.locator` has chosen.
+    pub chosen_dc: Option<DomainController>,
+}
+
 /// A domain controller as DNS published it, in RFC 2782 order within the list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DomainController {

@@ -6,7 +6,7 @@
 use crate::catalog::{CheckDef, FactKind, ForEach};
 use crate::check::{self, target_label, CheckContext, Target};
 use crate::duration::format_duration;
-use crate::facts::DomainController;
+use crate::facts::{DomainController, Facts};
 use crate::model::{CheckResult, Outcome, Scenario, Status};
 use std::collections::HashMap;
 use std::future::Future;
@@ -46,6 +46,7 @@ struct State {
     results: HashMap<Key, CheckResult>,
     /// None: not known yet; Some(None): no DC list will come.
     dcs: Option<Option<Vec<DomainController>>>,
+    chosen_dc: Option<DomainController>,
     /// Instances not finished yet, to report when the deadline cuts the run short.
     pending: HashMap<Key, (Arc<CheckDef>, String)>,
 }
@@ -345,7 +346,11 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
     });
     let started = Instant::now();
     let timeout = shared.options.timeout;
-    let probe = check::run(&def, &target, &shared.context, started + timeout);
+    let facts = shared.board.with_state(|state| Facts {
+        dcs: state.dcs.clone().flatten().unwrap_or_default(),
+        chosen_dc: state.chosen_dc.clone(),
+    });
+    let probe = check::run(&def, &target, &shared.context, &facts, started + timeout);
     let output = match tokio::time::timeout(timeout + GRACE, probe).await {
         Ok(output) => output,
         Err(_) => Outcome::error(format!(
@@ -359,6 +364,10 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
     if def.provides.contains(&FactKind::Dcs) {
         let usable = output.outcome.status.lets_dependents_run();
         shared.board.set_dcs(output.dcs.clone().filter(|_| usable));
+    }
+    if output.chosen_dc.is_some() {
+        let chosen = output.chosen_dc.clone();
+        shared.board.with_state(|state| state.chosen_dc = chosen);
     }
     let mut outcome = output.outcome;
     if outcome.status == Status::Fail {

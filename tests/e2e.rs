@@ -38,6 +38,10 @@ fn healthy_domain_is_ready() {
         assert_eq!(rootdse.evidence["attributes"]["dnsHostName"][0], dc);
         assert_eq!(run.check("ldap.bind", dc).status, Status::Pass);
     }
+    assert!(run.check_id("dc.locator").evidence["chosen"]
+        .as_str()
+        .unwrap()
+        .ends_with(".corp.jr.test"));
     for id in ["dc.kerberos_srv", "dc.kpasswd_srv", "dc.gc_srv"] {
         assert_eq!(run.check_id(id).status, Status::Pass, "{id}");
     }
@@ -684,4 +688,186 @@ fn the_vpn_scenario_with_no_dc_reachable_is_not_not_ready() {
     // The same network in the on-prem scenario is not ready.
     let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "1s"], &[]);
     assert_eq!(run.exit_code, 2, "{}", run.summary());
+}
+
+const NORIGHTS_PASSWORD: &str = "NoRights-Passw0rd.1";
+const OU: &str = "OU=Autopilot,DC=corp,DC=jr,DC=test";
+const TENANT: &str = "contoso.onmicrosoft.com";
+const TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// A profile for the branch client: its site's DC (DC2) is chosen, and DC2 allows simple binds.
+fn directory_profile(env: &TestEnv, user: &str, ou: &str) -> String {
+    env.write_profile(&format!(
+        "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\nsite = \"Branch\"\nou = \"{ou}\"\ntenant = \"{TENANT}\"\n[ldap]\nbind_user = \"{user}@corp.jr.test\"\ntls = \"none\"\n"
+    ))
+}
+
+const DIRECTORY: [&str; 8] = [
+    "--only",
+    "ldap.ou",
+    "--only",
+    "ldap.ou_create_computer",
+    "--only",
+    "ldap.machine_account_quota",
+    "--only",
+    "ldap.registration_scp",
+];
+
+#[test]
+fn the_dc_locator_chooses_the_branch_dc_for_the_branch_client() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    // No site in the profile: whichever DC answers first names Branch, and the locator asks again.
+    let run = env.run(
+        BRANCH_CLIENT,
+        &["--dns-server", DC1_IP, "--only", "dc.locator"],
+        &[],
+    );
+    let locator = run.check_id("dc.locator");
+    assert_eq!(locator.status, Status::Pass, "{}", locator.finding);
+    assert_eq!(locator.evidence["chosen"], "dc2.corp.jr.test");
+    assert_eq!(locator.evidence["client_site"], "Branch");
+    // Expecting Branch from the main subnet: the DCs put this device in no site, a warning.
+    let profile = env.write_profile(&format!(
+        "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\nsite = \"Branch\"\n"
+    ));
+    let run = env.run(
+        CLIENT,
+        &["--profile", &profile, "--only", "dc.locator"],
+        &[],
+    );
+    let locator = run.check_id("dc.locator");
+    assert_eq!(locator.status, Status::Warn, "{}", locator.finding);
+    assert!(
+        locator
+            .finding
+            .contains("the profile expects site Branch but the DC puts this device in no site"),
+        "{}",
+        locator.finding
+    );
+}
+
+#[test]
+fn ou_rights_quota_and_registration_scp_are_read_as_the_connector_account() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let profile = directory_profile(&env, "svc-join", OU);
+    let run = env.run(
+        BRANCH_CLIENT,
+        &[&["--profile", profile.as_str()][..], &DIRECTORY[..]].concat(),
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    assert_eq!(
+        run.check_id("ldap.ou").status,
+        Status::Pass,
+        "{}",
+        run.summary()
+    );
+    let rights = run.check_id("ldap.ou_create_computer");
+    assert_eq!(rights.status, Status::Pass, "{}", rights.finding);
+    assert!(rights.evidence["allowed_child_classes_effective"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("computer")));
+    let quota = run.check_id("ldap.machine_account_quota");
+    assert!(
+        quota
+            .finding
+            .contains("ms-DS-MachineAccountQuota is 10 (the default)"),
+        "{}",
+        quota.finding
+    );
+    // The SCP is absent until the environment creates it.
+    let scp = run.check_id("ldap.registration_scp");
+    assert_eq!(scp.status, Status::Fail);
+    assert!(
+        scp.finding
+            .starts_with("no Device Registration service connection point"),
+        "{}",
+        scp.finding
+    );
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+
+    env.fault(&["scp-add", TENANT, TENANT_ID]);
+    let run = env.run(
+        BRANCH_CLIENT,
+        &[&["--profile", profile.as_str()][..], &DIRECTORY[..]].concat(),
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    let scp = run.check_id("ldap.registration_scp");
+    assert_eq!(scp.status, Status::Pass, "{}", scp.finding);
+    assert_eq!(scp.evidence["azure_ad_name"], TENANT);
+    assert_eq!(scp.evidence["azure_ad_id"], TENANT_ID);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+
+    // Another tenant in the SCP than the profile expects.
+    env.fault(&["scp-add", "fabrikam.onmicrosoft.com", TENANT_ID]);
+    let run = env.run(
+        BRANCH_CLIENT,
+        &["--profile", &profile, "--only", "ldap.registration_scp"],
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    let scp = run.check_id("ldap.registration_scp");
+    assert_eq!(scp.status, Status::Fail);
+    assert!(
+        scp.finding.contains(
+            "names tenant fabrikam.onmicrosoft.com, the profile expects contoso.onmicrosoft.com"
+        ),
+        "{}",
+        scp.finding
+    );
+}
+
+#[test]
+fn an_account_without_rights_and_a_missing_ou_are_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let profile = directory_profile(&env, "svc-norights", OU);
+    let run = env.run(
+        BRANCH_CLIENT,
+        &["--profile", &profile, "--only", "ldap.ou_create_computer"],
+        &[("JOINREADY_BIND_PASSWORD", NORIGHTS_PASSWORD)],
+    );
+    let rights = run.check_id("ldap.ou_create_computer");
+    assert_eq!(rights.status, Status::Fail);
+    assert!(
+        rights
+            .finding
+            .contains("svc-norights@corp.jr.test may not create computer objects in OU=Autopilot"),
+        "{}",
+        rights.finding
+    );
+    assert_eq!(run.exit_code, 2);
+
+    let missing = "OU=NoSuchOu,DC=corp,DC=jr,DC=test";
+    let profile = directory_profile(&env, "svc-join", missing);
+    let run = env.run(
+        BRANCH_CLIENT,
+        &["--profile", &profile, "--only", "ldap.ou"],
+        &[("JOINREADY_BIND_PASSWORD", SVC_PASSWORD)],
+    );
+    let ou = run.check_id("ldap.ou");
+    assert_eq!(ou.status, Status::Fail);
+    assert!(
+        ou.finding.starts_with(&format!("{missing} does not exist")),
+        "{}",
+        ou.finding
+    );
+
+    // Without an account, the directory checks say what they need instead of failing.
+    let run = env.run(
+        BRANCH_CLIENT,
+        &[&["--dns-server", DC1_IP][..], &DIRECTORY[..]].concat(),
+        &[],
+    );
+    let ou = run.check_id("ldap.ou");
+    assert_eq!(ou.status, Status::Skip);
+    assert!(
+        ou.finding.contains("needs [ldap] bind_user"),
+        "{}",
+        ou.finding
+    );
 }

@@ -3,14 +3,16 @@
 
 mod cldap;
 mod clock;
+mod directory;
 mod ldap;
+mod locator;
 mod ping;
 mod srv;
 mod tcp;
 mod vpn;
 
 use crate::catalog::{CheckDef, Params};
-use crate::facts::DomainController;
+use crate::facts::{DomainController, Facts};
 use crate::model::Outcome;
 use crate::probe::tls::Trust;
 use crate::profile::{Settings, VpnGateway};
@@ -72,11 +74,16 @@ pub enum Target {
 pub struct CheckOutput {
     pub outcome: Outcome,
     pub dcs: Option<Vec<DomainController>>,
+    pub chosen_dc: Option<DomainController>,
 }
 
 impl From<Outcome> for CheckOutput {
     fn from(outcome: Outcome) -> Self {
-        CheckOutput { outcome, dcs: None }
+        CheckOutput {
+            outcome,
+            dcs: None,
+            chosen_dc: None,
+        }
     }
 }
 
@@ -117,8 +124,18 @@ pub async fn run(
     def: &CheckDef,
     target: &Target,
     context: &CheckContext,
+    facts: &Facts,
     deadline: Instant,
 ) -> CheckOutput {
+    match &def.params {
+        Params::Locator(_) => return locator::run(facts, context, deadline).await,
+        Params::Directory(params) => {
+            return directory::run(params.question, facts, context, deadline)
+                .await
+                .into()
+        }
+        _ => {}
+    }
     let dc = match target {
         Target::Dc(dc) => match dc.address() {
             Some(address) => Some((dc, address)),
@@ -177,6 +194,11 @@ pub async fn run(
         }
         (Params::Ike(_) | Params::VpnTls(_) | Params::VpnTcp(_), _) => Outcome::error(format!(
             "probe `{}` runs per VPN gateway: add `for_each = \"vpn_gateway\"`",
+            def.probe.as_str()
+        ))
+        .into(),
+        (Params::Locator(_) | Params::Directory(_), Some(_)) => Outcome::error(format!(
+            "probe `{}` runs once, not per DC: remove `for_each`",
             def.probe.as_str()
         ))
         .into(),

@@ -176,7 +176,11 @@ pub async fn run(
     } else {
         Outcome::pass(summary, value)
     };
-    CheckOutput { outcome, dcs }
+    CheckOutput {
+        outcome,
+        dcs,
+        chosen_dc: None,
+    }
 }
 
 /// One server's SRV answer with the addresses of its targets, asked of the same server right

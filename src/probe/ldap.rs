@@ -214,7 +214,11 @@ pub async fn read_rootdse(address: SocketAddr, deadline: Instant) -> Result<Root
     })
 }
 
-pub async fn bind(request: BindRequest<'_>, deadline: Instant) -> Result<BindEvidence, LdapError> {
+/// Binds as `request` says and keeps the session open for further reads.
+pub async fn bind_session(
+    request: BindRequest<'_>,
+    deadline: Instant,
+) -> Result<(ldap3::Ldap, BindEvidence), LdapError> {
     let BindRequest {
         address,
         hostname,
@@ -249,19 +253,60 @@ pub async fn bind(request: BindRequest<'_>, deadline: Instant) -> Result<BindEvi
         .simple_bind(user, password)
         .await
         .map_err(|e| ldap_failure(e, Phase::Bind, address.port(), remaining))?;
-    let _ = ldap.unbind().await;
     if result.rc != 0 {
+        let _ = ldap.unbind().await;
         return Err(LdapError::Result {
             code: result.rc,
             message: result.text,
             phase: Phase::Bind,
         });
     }
-    Ok(BindEvidence {
-        address,
-        transport,
-        user: credentials.map(|(user, _)| user.to_string()),
-        tls,
-        bind_ms: millis(started.elapsed()),
-    })
+    Ok((
+        ldap,
+        BindEvidence {
+            address,
+            transport,
+            user: credentials.map(|(user, _)| user.to_string()),
+            tls,
+            bind_ms: millis(started.elapsed()),
+        },
+    ))
+}
+
+pub async fn bind(request: BindRequest<'_>, deadline: Instant) -> Result<BindEvidence, LdapError> {
+    let (mut ldap, evidence) = bind_session(request, deadline).await?;
+    let _ = ldap.unbind().await;
+    Ok(evidence)
+}
+
+/// Reads one entry by DN (scope base). Ok(None) when the entry does not exist (noSuchObject).
+pub async fn read_entry(
+    ldap: &mut ldap3::Ldap,
+    dn: &str,
+    attributes: &[&str],
+    port: u16,
+    deadline: Instant,
+) -> Result<Option<HashMap<String, Vec<String>>>, LdapError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let search = ldap
+        .with_timeout(remaining)
+        .search(dn, Scope::Base, "(objectClass=*)", attributes.to_vec())
+        .await
+        .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+    // resultCode 32 noSuchObject: the DN names nothing.
+    if search.1.rc == 32 {
+        return Ok(None);
+    }
+    let (entries, _) = search.success().map_err(|e| match e {
+        ldap3::LdapError::LdapResult { result } => LdapError::Result {
+            code: result.rc,
+            message: result.text,
+            phase: Phase::Search,
+        },
+        other => ldap_failure(other, Phase::Search, port, remaining),
+    })?;
+    Ok(entries
+        .into_iter()
+        .next()
+        .map(|entry| SearchEntry::construct(entry).attrs))
 }
