@@ -279,3 +279,118 @@ pub async fn tcp(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{LoadedProfile, Overrides, Settings, VpnKind};
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn context() -> CheckContext {
+        let profile =
+            LoadedProfile::parse(Path::new("p.toml"), "domain = \"corp.example\"\n".into())
+                .unwrap();
+        let settings = Settings::resolve(Some(&profile), &Overrides::default(), || None).unwrap();
+        CheckContext::new(Arc::new(settings), Err("no DNS servers".into()), None)
+    }
+
+    fn gateway(host: &str, kind: VpnKind, port: Option<u16>) -> VpnGateway {
+        VpnGateway {
+            host: host.into(),
+            kind,
+            port,
+        }
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_millis(1500)
+    }
+
+    #[tokio::test]
+    async fn a_tcp_gateway_without_port_is_an_error_that_says_what_to_write() {
+        let outcome = tcp(
+            &VpnTcpParams {},
+            &gateway("vpn.example", VpnKind::Tcp, None),
+            &context(),
+            soon(),
+        )
+        .await;
+        assert_eq!(outcome.status, crate::model::Status::Error);
+        assert!(
+            outcome.finding.contains("add `port = 1194`"),
+            "{}",
+            outcome.finding
+        );
+    }
+
+    #[tokio::test]
+    async fn no_proposal_chosen_is_alive_but_a_warning() {
+        // Loopback only: a responder that turns down every proposal.
+        let responder = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = responder.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 2048];
+            let (_, peer) = responder.recv_from(&mut buffer).await.unwrap();
+            let mut reply = buffer[..8].to_vec();
+            reply.extend_from_slice(&[0; 8]);
+            reply.extend_from_slice(&[41, 0x20, 34, 0x20, 0, 0, 0, 0, 0, 0, 0, 36]);
+            reply.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 14]);
+            responder.send_to(&reply, peer).await.unwrap();
+        });
+        let params = IkeParams {
+            port: 500,
+            nat_t: false,
+        };
+        let outcome = ike(
+            &params,
+            &gateway("127.0.0.1", VpnKind::Ikev2, Some(port)),
+            &context(),
+            soon(),
+        )
+        .await;
+        assert_eq!(
+            outcome.status,
+            crate::model::Status::Warn,
+            "{}",
+            outcome.finding
+        );
+        assert!(
+            outcome.finding.contains("NO_PROPOSAL_CHOSEN"),
+            "{}",
+            outcome.finding
+        );
+        assert_eq!(
+            outcome.evidence["ike"]["answer"]["kind"],
+            "no_proposal_chosen"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_fails_as_refused() {
+        let free = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        let params = IkeParams {
+            port: 500,
+            nat_t: false,
+        };
+        let outcome = ike(
+            &params,
+            &gateway("127.0.0.1", VpnKind::Ikev2, Some(port)),
+            &context(),
+            soon(),
+        )
+        .await;
+        assert_eq!(outcome.status, crate::model::Status::Fail);
+        assert!(
+            outcome
+                .finding
+                .starts_with(&format!("UDP {port} on 127.0.0.1 refused")),
+            "{}",
+            outcome.finding
+        );
+        assert_eq!(outcome.evidence["state"], "refused");
+    }
+}

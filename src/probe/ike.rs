@@ -6,6 +6,7 @@
 //! unreachable into ECONNREFUSED, so "refused" (host up, nothing listens) and "silent" (dropped
 //! or down) are different answers.
 
+use crate::duration::Human;
 use crate::probe::tcp::millis;
 use crate::wire::ike::{decode_reply, encode_sa_init, IkeReply, NotifyType, Outcome};
 use serde::Serialize;
@@ -108,7 +109,7 @@ pub enum IkeProbeError {
     #[error("refused: ICMP port unreachable from {address} (nothing listens on UDP {port})", port = .address.port())]
     Refused { address: SocketAddr, sent: u32 },
     /// Nothing came back: a firewall drops UDP, or the host is down.
-    #[error("no answer to {sent} IKE_SA_INIT requests within {:.1}s{}", .waited.as_secs_f64(), ignored_note(*.ignored, .last_ignored))]
+    #[error("no answer to {sent} IKE_SA_INIT requests within {}{}", Human(*.waited), ignored_note(*.ignored, .last_ignored))]
     Silent {
         address: SocketAddr,
         sent: u32,

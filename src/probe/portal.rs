@@ -2,6 +2,7 @@
 //! evidence, then `GET path` and the HTTP status line. One deadline is shared by every phase,
 //! and the phase that failed is named.
 
+use crate::duration::Human;
 use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::probe::tls::{TlsEvidence, Trust, TrustError};
 use rustls::pki_types::ServerName;
@@ -48,7 +49,7 @@ pub enum PortalError {
         /// The chain the server showed, when it got that far.
         evidence: Option<Box<TlsEvidence>>,
     },
-    #[error("no {phase} within {:.1}s (the connection was accepted)", .waited.as_secs_f64())]
+    #[error("no {phase} within {} (the connection was accepted)", Human(*.waited))]
     Silent { phase: Phase, waited: Duration },
     #[error("{phase} failed: {reason}")]
     Io { phase: Phase, reason: String },
