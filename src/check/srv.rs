@@ -94,14 +94,13 @@ pub async fn run(
     let results = futures::future::join_all(servers.iter().map(|server| {
         let name = &name;
         async move {
-            let (answer, addresses) = ask_server(*server, name, deadline).await;
-            (*server, answer, addresses)
+            (*server, ask_server(*server, name, deadline).await)
         }
     }))
     .await;
     let answers: Vec<ServerAnswer> = results
         .iter()
-        .map(|(server, result, _)| ServerAnswer::from_result(*server, result))
+        .map(|(server, (result, _))| ServerAnswer::from_result(*server, result))
         .collect();
     let targets = merge_targets(&results);
 
@@ -183,13 +182,12 @@ pub async fn run(
     }
 }
 
+/// A server's SRV answer and, per target, the addresses the same server gave.
+type ServerResult = (Result<DnsAnswer, DnsError>, Vec<(String, Vec<IpAddr>)>);
+
 /// One server's SRV answer with the addresses of its targets, asked of the same server right
 /// after its answer, so a slow server never holds up a fast one.
-async fn ask_server(
-    server: SocketAddr,
-    name: &str,
-    deadline: Instant,
-) -> (Result<DnsAnswer, DnsError>, Vec<(String, Vec<IpAddr>)>) {
+async fn ask_server(server: SocketAddr, name: &str, deadline: Instant) -> ServerResult {
     let answer = query(server, name, RecordType::SRV, deadline).await;
     let Ok(srv) = &answer else {
         return (answer, Vec::new());
@@ -225,15 +223,9 @@ async fn ask_server(
 }
 
 /// The union of every server's SRV targets with their addresses, in RFC 2782 order.
-fn merge_targets(
-    results: &[(
-        SocketAddr,
-        Result<DnsAnswer, DnsError>,
-        Vec<(String, Vec<IpAddr>)>,
-    )],
-) -> Vec<DomainController> {
+fn merge_targets(results: &[(SocketAddr, ServerResult)]) -> Vec<DomainController> {
     let mut by_host: BTreeMap<String, (SrvRecord, Vec<String>, Vec<IpAddr>)> = BTreeMap::new();
-    for (server, result, addresses) in results {
+    for (server, (result, addresses)) in results {
         let Ok(answer) = result else { continue };
         for record in &answer.srv {
             if record.target.is_empty() || record.target == "." {

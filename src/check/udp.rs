@@ -1,0 +1,71 @@
+//! A UDP service of a DC asked in its own protocol: kpasswd (464) gets a malformed password
+//! change request, which a live kpasswd service answers with an error; NTP (123) gets an SNTP
+//! request, whose answer also gives the DC's clock.
+
+use crate::catalog::{UdpParams, UdpPayload};
+use crate::model::Outcome;
+use crate::probe::tcp::millis;
+use crate::probe::udp::{exchange, UdpError};
+use crate::wire::ntp;
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// A kpasswd request (RFC 3244) with an empty AP-REQ: too short to change anything, long
+/// enough for the service to answer with its error reply.
+const KPASSWD_PROBE: [u8; 16] = [
+    0x00, 0x10, 0xff, 0x80, 0x00, 0x00, 0x30, 0x03, 0x02, 0x01, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+fn since_epoch() -> std::time::Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outcome {
+    let target = SocketAddr::new(address, params.port);
+    let t1 = since_epoch();
+    let request: Vec<u8> = match params.payload {
+        UdpPayload::Kpasswd => KPASSWD_PROBE.to_vec(),
+        UdpPayload::Ntp => ntp::encode_request(t1).to_vec(),
+    };
+    let consequence = if params.consequence.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", params.consequence)
+    };
+    let reply = match exchange(target, &request, deadline).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            let state = match error {
+                UdpError::Refused(_) => "closed",
+                UdpError::Silent { .. } => "silent",
+                UdpError::Io(_) => "error",
+            };
+            return Outcome::fail(
+                format!("{error}{consequence}"),
+                json!({ "address": target, "state": state, "error": error.to_string() }),
+            );
+        }
+    };
+    let t4 = since_epoch();
+    let rtt_ms = millis(reply.rtt);
+    match params.payload {
+        UdpPayload::Kpasswd => Outcome::pass(
+            format!("the kpasswd service answers on UDP {} ({rtt_ms} ms)", params.port),
+            json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len() }),
+        ),
+        UdpPayload::Ntp => match ntp::decode_response(&reply.bytes, t1, t4) {
+            Ok(answer) => Outcome::pass(
+                format!(
+                    "NTP answers on UDP {}: stratum {}, offset {:+.1} ms",
+                    params.port, answer.stratum, answer.offset_ms
+                ),
+                json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "stratum": answer.stratum, "offset_ms": answer.offset_ms, "reference": answer.reference }),
+            ),
+            Err(error) => Outcome::fail(
+                format!("UDP {} answered, but not with usable NTP: {error}", params.port),
+                json!({ "address": target, "state": "open", "error": error.to_string() }),
+            ),
+        },
+    }
+}
