@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use surge_ping::{Client, Config, PingIdentifier, PingSequence, SurgeError, ICMP};
 
 /// Spacing between echo requests so one lost packet does not take its neighbours with it.
-const SPACING: Duration = Duration::from_millis(100);
+const SPACING: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum IcmpError {
