@@ -93,9 +93,7 @@ pub async fn run(
     };
     let results = futures::future::join_all(servers.iter().map(|server| {
         let name = &name;
-        async move {
-            (*server, ask_server(*server, name, deadline).await)
-        }
+        async move { (*server, ask_server(*server, name, deadline).await) }
     }))
     .await;
     let answers: Vec<ServerAnswer> = results

@@ -18,7 +18,9 @@ const KPASSWD_PROBE: [u8; 16] = [
 ];
 
 fn since_epoch() -> std::time::Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outcome {
@@ -51,7 +53,10 @@ pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outc
     let rtt_ms = millis(reply.rtt);
     match params.payload {
         UdpPayload::Kpasswd => Outcome::pass(
-            format!("the kpasswd service answers on UDP {} ({rtt_ms} ms)", params.port),
+            format!(
+                "the kpasswd service answers on UDP {} ({rtt_ms} ms)",
+                params.port
+            ),
             json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len() }),
         ),
         UdpPayload::Ntp => match ntp::decode_response(&reply.bytes, t1, t4) {
@@ -63,7 +68,10 @@ pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outc
                 json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "stratum": answer.stratum, "offset_ms": answer.offset_ms, "reference": answer.reference }),
             ),
             Err(error) => Outcome::fail(
-                format!("UDP {} answered, but not with usable NTP: {error}", params.port),
+                format!(
+                    "UDP {} answered, but not with usable NTP: {error}",
+                    params.port
+                ),
                 json!({ "address": target, "state": "open", "error": error.to_string() }),
             ),
         },

@@ -20,7 +20,11 @@ pub struct UdpReply {
     pub rtt: Duration,
 }
 
-pub async fn exchange(address: SocketAddr, request: &[u8], deadline: Instant) -> Result<UdpReply, UdpError> {
+pub async fn exchange(
+    address: SocketAddr,
+    request: &[u8],
+    deadline: Instant,
+) -> Result<UdpReply, UdpError> {
     let port = address.port();
     let io = |e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::ConnectionRefused {
