@@ -16,7 +16,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("checks/ldap.toml", include_str!("../checks/ldap.toml")),
     ("checks/time.toml", include_str!("../checks/time.toml")),
     ("checks/vpn.toml", include_str!("../checks/vpn.toml")),
+    (
+        "checks/endpoints.toml",
+        include_str!("../checks/endpoints.toml"),
+    ),
 ];
+
+/// The endpoint sets of the built-in catalog that a profile's `[endpoints] sets` may name.
+pub const ENDPOINT_SETS: &[&str] = &["autopilot", "hybrid-join", "intune"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -71,6 +78,9 @@ pub enum ProbeKind {
     /// TCP connect to a VPN gateway of kind "tcp".
     #[serde(rename = "vpn.tcp")]
     VpnTcp,
+    /// An internet endpoint along the device's route: DNS, TCP, proxy CONNECT, TLS, HTTP.
+    #[serde(rename = "endpoint")]
+    Endpoint,
 }
 
 impl ProbeKind {
@@ -89,6 +99,7 @@ impl ProbeKind {
             ProbeKind::Ike => "ike",
             ProbeKind::VpnTls => "vpn.tls",
             ProbeKind::VpnTcp => "vpn.tcp",
+            ProbeKind::Endpoint => "endpoint",
         }
     }
 }
@@ -101,6 +112,20 @@ pub enum ForEach {
     Dc,
     /// Once per `[[vpn]]` gateway of the profile whose kind the check's probe speaks.
     VpnGateway,
+    /// Once per internet endpoint: the catalog's `[[endpoint]]` entries of the sets the profile
+    /// chose, then the profile's `[[endpoints.extra]]`.
+    Endpoint,
+}
+
+impl ForEach {
+    /// How often a check with this `for_each` runs, as `explain` and `checks` say it.
+    pub fn runs(self) -> &'static str {
+        match self {
+            ForEach::Dc => "once per domain controller",
+            ForEach::VpnGateway => "once per [[vpn]] gateway of its kind",
+            ForEach::Endpoint => "once per internet endpoint",
+        }
+    }
 }
 
 /// Typed facts a check can provide to the checks after it.
@@ -118,6 +143,102 @@ pub enum FactKind {
 struct CatalogFile {
     #[serde(default)]
     check: Vec<Spanned<RawCheck>>,
+    #[serde(default)]
+    endpoint: Vec<Spanned<RawEndpoint>>,
+}
+
+/// An `[[endpoint]]` entry: an internet endpoint the device must reach, as data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    host: String,
+    port: Option<u16>,
+    #[serde(default)]
+    protocol: EndpointProtocol,
+    #[serde(default = "default_portal_path")]
+    path: String,
+    sets: Vec<String>,
+    purpose: String,
+    source: String,
+    tls_inspection: crate::profile::TlsInspection,
+    wildcard: Option<String>,
+    #[serde(default)]
+    optional: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointProtocol {
+    #[default]
+    Https,
+    Http,
+    /// SNTP on UDP.
+    Ntp,
+}
+
+impl EndpointProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointProtocol::Https => "https",
+            EndpointProtocol::Http => "http",
+            EndpointProtocol::Ntp => "ntp",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            EndpointProtocol::Https => 443,
+            EndpointProtocol::Http => 80,
+            EndpointProtocol::Ntp => 123,
+        }
+    }
+}
+
+/// One internet endpoint, from the catalog or the profile's `[[endpoints.extra]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointDef {
+    /// The host probed; for a wildcard entry, its representative host.
+    pub host: String,
+    pub port: u16,
+    pub protocol: EndpointProtocol,
+    pub path: String,
+    /// The sets it belongs to; `["extra"]` for the profile's own endpoints.
+    pub sets: Vec<String>,
+    /// What it is for, named in findings.
+    pub purpose: String,
+    /// The document that requires it.
+    pub source: String,
+    pub tls_inspection: crate::profile::TlsInspection,
+    /// The wildcard the host stands for, e.g. `*.manage.microsoft.com`.
+    pub wildcard: Option<String>,
+    /// A failure only warns.
+    pub optional: bool,
+}
+
+impl EndpointDef {
+    /// The row's target: the host, with the port when it is not the protocol's own.
+    pub fn label(&self) -> String {
+        if self.port == self.protocol.default_port() {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The URL requested (http and https).
+    pub fn url(&self) -> String {
+        let port = if self.port == self.protocol.default_port() {
+            String::new()
+        } else {
+            format!(":{}", self.port)
+        };
+        format!(
+            "{}://{}{port}{}",
+            self.protocol.as_str(),
+            self.host,
+            self.path
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +283,7 @@ pub enum Params {
     Ike(IkeParams),
     VpnTls(VpnTlsParams),
     VpnTcp(VpnTcpParams),
+    Endpoint(EndpointParams),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -254,6 +376,15 @@ fn default_portal_path() -> String {
 #[serde(deny_unknown_fields)]
 pub struct VpnTcpParams {}
 
+/// The `endpoint` probe takes no parameters of its own; the catalog fills in every
+/// `[[endpoint]]` entry it loaded, so the runner can fan out over the profile's sets.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointParams {
+    #[serde(skip_deserializing)]
+    pub endpoints: Vec<EndpointDef>,
+}
+
 impl ProbeKind {
     /// Whether the probe binds as the profile's account, so the password must be at hand.
     pub fn needs_bind_password(self) -> bool {
@@ -308,8 +439,11 @@ impl Catalog {
     /// The built-in checks plus every `*.toml` in `extra_dirs`, validated as one whole.
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
         let mut checks = Vec::new();
+        let mut endpoints = Vec::new();
         for (path, text) in BUILTIN {
-            checks.extend(parse_file(Path::new(path), text)?);
+            let (more, more_endpoints) = parse_file(Path::new(path), text)?;
+            checks.extend(more);
+            endpoints.extend(more_endpoints);
         }
         for dir in extra_dirs {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -326,10 +460,17 @@ impl Catalog {
                     path: path.display().to_string(),
                     source,
                 })?;
-                checks.extend(parse_file(&path, &text)?);
+                let (more, more_endpoints) = parse_file(&path, &text)?;
+                checks.extend(more);
+                endpoints.extend(more_endpoints);
             }
         }
         validate(&checks)?;
+        for check in &mut checks {
+            if let Params::Endpoint(params) = &mut check.params {
+                params.endpoints = endpoints.clone();
+            }
+        }
         Ok(Catalog { checks })
     }
 
@@ -359,12 +500,109 @@ fn invalid(path: &Path, text: &str, span: std::ops::Range<usize>, message: Strin
     }
 }
 
-fn parse_file(path: &Path, text: &str) -> Result<Vec<CheckDef>, CatalogError> {
+/// The built-in `[[endpoint]]` entries (for unit tests and for listing).
+pub fn builtin_endpoints() -> Vec<EndpointDef> {
+    BUILTIN
+        .iter()
+        .filter_map(|(path, text)| parse_file(Path::new(path), text).ok())
+        .flat_map(|(_, endpoints)| endpoints)
+        .collect()
+}
+
+fn parse_endpoint(
+    path: &Path,
+    text: &str,
+    spanned: Spanned<RawEndpoint>,
+) -> Result<EndpointDef, CatalogError> {
+    let span = spanned.span();
+    let raw = spanned.into_inner();
+    let fail = |message: String| {
+        invalid(
+            path,
+            text,
+            span.clone(),
+            format!("endpoint `{}`: {message}", raw.host),
+        )
+    };
+    if !crate::probe::proxy::valid_host_name(&raw.host) || raw.host.contains('*') {
+        return Err(fail(
+            "the host must be a DNS name; for a wildcard write `wildcard = \"*.example.com\"` and a representative `host = \"a.example.com\"`".to_string(),
+        ));
+    }
+    if let Some(wildcard) = &raw.wildcard {
+        let suffix = wildcard.strip_prefix('*').unwrap_or_default();
+        if !wildcard.starts_with("*.")
+            || !raw.host.ends_with(suffix)
+            || raw.host.len() <= suffix.len()
+        {
+            return Err(fail(format!(
+                "the wildcard `{wildcard}` must look like `*.example.com` and cover the host"
+            )));
+        }
+    }
+    if raw.sets.is_empty() {
+        return Err(fail(format!(
+            "name its sets, e.g. `sets = [\"{}\"]`",
+            ENDPOINT_SETS[0]
+        )));
+    }
+    for set in &raw.sets {
+        if !ENDPOINT_SETS.contains(&set.as_str()) {
+            let hint = closest(set, ENDPOINT_SETS.iter().copied())
+                .map(|b| format!("did you mean `{b}`? "))
+                .unwrap_or_default();
+            return Err(fail(format!(
+                "unknown set `{set}`: {hint}sets are {}",
+                ENDPOINT_SETS.join(", ")
+            )));
+        }
+    }
+    if !raw.path.starts_with('/') {
+        return Err(fail(format!("path `{}` must start with `/`", raw.path)));
+    }
+    Ok(EndpointDef {
+        port: raw.port.unwrap_or(raw.protocol.default_port()),
+        host: raw.host.to_ascii_lowercase(),
+        protocol: raw.protocol,
+        path: raw.path,
+        sets: raw.sets,
+        purpose: raw.purpose.trim().to_string(),
+        source: raw.source,
+        tls_inspection: raw.tls_inspection,
+        wildcard: raw.wildcard,
+        optional: raw.optional,
+    })
+}
+
+type Parsed = (Vec<CheckDef>, Vec<EndpointDef>);
+
+fn parse_file(path: &Path, text: &str) -> Result<Parsed, CatalogError> {
     let file: CatalogFile = toml::from_str(text).map_err(|error| CatalogError::Invalid {
         location: locate(path, text, error.span()),
         message: explain_toml_message(error.message()),
     })?;
-    file.check
+    let mut endpoints: Vec<EndpointDef> = Vec::new();
+    for spanned in file.endpoint {
+        let span = spanned.span();
+        let endpoint = parse_endpoint(path, text, spanned)?;
+        if endpoints
+            .iter()
+            .any(|e| e.host == endpoint.host && e.port == endpoint.port)
+        {
+            return Err(invalid(
+                path,
+                text,
+                span,
+                format!(
+                    "endpoint `{}` port {} is listed twice: add the sets to the first entry",
+                    endpoint.host, endpoint.port
+                ),
+            ));
+        }
+        endpoints.push(endpoint);
+    }
+    let checks = file
+        .check
         .into_iter()
         .map(|spanned| {
             let span = spanned.span();
@@ -410,7 +648,8 @@ fn parse_file(path: &Path, text: &str) -> Result<Vec<CheckDef>, CatalogError> {
                 source: path.display().to_string(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((checks, endpoints))
 }
 
 fn valid_id(id: &str) -> bool {
@@ -439,6 +678,7 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::Ike => Params::Ike(value.try_into().map_err(explain)?),
         ProbeKind::VpnTls => Params::VpnTls(value.try_into().map_err(explain)?),
         ProbeKind::VpnTcp => Params::VpnTcp(value.try_into().map_err(explain)?),
+        ProbeKind::Endpoint => Params::Endpoint(value.try_into().map_err(explain)?),
     })
 }
 
@@ -497,6 +737,12 @@ fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
                     "probe `{}` and `for_each = \"vpn_gateway\"` go together: per-gateway checks use the ike, vpn.tls or vpn.tcp probe",
                     check.probe.as_str()
                 ),
+            ));
+        }
+        if (check.for_each == Some(ForEach::Endpoint)) != (check.probe == ProbeKind::Endpoint) {
+            return Err(fail(
+                check,
+                "probe `endpoint` and `for_each = \"endpoint\"` go together".to_string(),
             ));
         }
         if check.for_each == Some(ForEach::Dc) && providers == 0 {
@@ -599,6 +845,72 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("cycle: a.a → b.b → a.a"), "{error}");
+    }
+
+    #[test]
+    fn builtin_endpoints_cover_every_set_with_sources() {
+        let endpoints = builtin_endpoints();
+        for set in ENDPOINT_SETS {
+            assert!(
+                endpoints.iter().any(|e| e.sets.iter().any(|s| s == set)),
+                "set {set} is empty"
+            );
+        }
+        let get = |host: &str| endpoints.iter().find(|e| e.host == host).unwrap();
+        use crate::profile::TlsInspection::{Allowed, Forbidden};
+        assert_eq!(
+            get("device.login.microsoftonline.com").tls_inspection,
+            Forbidden
+        );
+        assert_eq!(
+            get("enterpriseregistration.windows.net").tls_inspection,
+            Allowed
+        );
+        assert_eq!(get("manage.microsoft.com").tls_inspection, Forbidden);
+        assert_eq!(get("time.windows.com").protocol, EndpointProtocol::Ntp);
+        assert_eq!(get("time.windows.com").port, 123);
+        assert_eq!(
+            get("www.msftconnecttest.com").url(),
+            "http://www.msftconnecttest.com/connecttest.txt"
+        );
+        assert!(get("autologon.microsoftazuread-sso.com").optional);
+        for endpoint in &endpoints {
+            assert!(!endpoint.source.is_empty() && !endpoint.purpose.is_empty());
+            if let Some(wildcard) = &endpoint.wildcard {
+                assert!(endpoint.host.ends_with(&wildcard[1..]), "{wildcard}");
+            }
+        }
+        let catalog = Catalog::load(&[]).unwrap();
+        let check = catalog.get("endpoints.reach").unwrap();
+        assert_eq!(check.for_each, Some(ForEach::Endpoint));
+        let Params::Endpoint(params) = &check.params else {
+            panic!("endpoint params")
+        };
+        assert_eq!(params.endpoints, endpoints);
+    }
+
+    #[test]
+    fn broken_endpoints_name_file_line_and_fix() {
+        let entry = |body: &str| {
+            format!("[[endpoint]]\nhost = \"a.example\"\npurpose = \"p\"\nsource = \"s\"\n{body}")
+        };
+        let cases = [
+            (entry("sets = [\"intune\"]\ntls_inspection = \"forbiden\"\n"), ":6:18: unknown variant `forbiden`"),
+            (entry("sets = [\"hybrid_join\"]\ntls_inspection = \"allowed\"\n"), ":1:1: endpoint `a.example`: unknown set `hybrid_join`: did you mean `hybrid-join`?"),
+            (entry("sets = []\ntls_inspection = \"allowed\"\n"), "name its sets"),
+            (entry("sets = [\"intune\"]\ntls_inspection = \"allowed\"\nwildcard = \"*.other.example\"\n"), "must look like `*.example.com` and cover the host"),
+            (entry("sets = [\"intune\"]\ntls_inspection = \"allowed\"\nprotcol = \"http\"\n"), "unknown field `protcol`"),
+            (entry("sets = [\"intune\"]\ntls_inspection = \"allowed\"\n").replace("a.example", "*.example"), "the host must be a DNS name"),
+            (entry("sets = [\"intune\"]\ntls_inspection = \"allowed\"\n").repeat(2), ":7:1: endpoint `a.example` port 443 is listed twice"),
+        ];
+        for (text, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
+            let error = Catalog::load(&[dir.path().to_path_buf()])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "got: {error}\nwant: {expected}");
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub struct ProfileFile {
     #[serde(default)]
     pub endpoints: EndpointsSection,
     #[serde(default)]
-    pub vpn: Vec<VpnGateway>,
+    pub vpn: Vec<Spanned<VpnGateway>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -72,7 +72,7 @@ pub enum LdapTls {
 pub struct ProxySection {
     #[serde(default = "default_true")]
     pub wpad: bool,
-    pub url: Option<String>,
+    pub url: Option<Spanned<String>>,
 }
 
 impl Default for ProxySection {
@@ -92,8 +92,8 @@ fn default_true() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct EndpointsSection {
     #[serde(default)]
-    pub sets: Vec<String>,
-    pub ca_file: Option<String>,
+    pub sets: Vec<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
     #[serde(default)]
     pub extra: Vec<ExtraEndpoint>,
 }
@@ -101,11 +101,36 @@ pub struct EndpointsSection {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraEndpoint {
-    pub url: String,
+    pub url: Spanned<String>,
     pub tls_inspection: Option<TlsInspection>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+/// `[proxy]` as a run uses it.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    pub wpad: bool,
+    /// An explicit proxy; it overrides WPAD.
+    pub url: Option<crate::probe::proxy::ProxyServer>,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        ProxySettings {
+            wpad: true,
+            url: None,
+        }
+    }
+}
+
+/// `[endpoints]` as a run uses it: the chosen sets, extra trust anchors, the profile's own.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointSettings {
+    pub sets: Vec<String>,
+    pub ca_file: Option<PathBuf>,
+    pub extra: Vec<crate::catalog::EndpointDef>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsInspection {
     Forbidden,
@@ -183,8 +208,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub deadline: Duration,
     pub ldap: LdapSettings,
-    pub proxy: ProxySection,
-    pub endpoints: EndpointsSection,
+    pub proxy: ProxySettings,
+    pub endpoints: EndpointSettings,
     pub vpn: Vec<VpnGateway>,
 }
 
@@ -414,6 +439,42 @@ impl Settings {
             ca_file: relative(&file.ldap.ca_file),
         };
 
+        let proxy = ProxySettings {
+            wpad: file.proxy.wpad,
+            url: match &file.proxy.url {
+                Some(url) => Some(
+                    crate::probe::proxy::parse_proxy_url(url.get_ref())
+                        .map_err(|m| invalid(url.span(), m))?,
+                ),
+                None => None,
+            },
+        };
+        let endpoints = endpoint_settings(&file.endpoints, &base_dir, &invalid)?;
+
+        let vpn = file
+            .vpn
+            .iter()
+            .map(|gateway| {
+                let value = gateway.get_ref();
+                if value.host.trim().is_empty() {
+                    return Err(invalid(
+                        gateway.span(),
+                        "a [[vpn]] gateway needs `host = \"vpn.example.com\"`".to_string(),
+                    ));
+                }
+                if value.kind == VpnKind::Tcp && value.port.is_none() {
+                    return Err(invalid(
+                        gateway.span(),
+                        format!(
+                            "[[vpn]] gateway {} of kind \"tcp\" needs a port, e.g. `port = 443`",
+                            value.host
+                        ),
+                    ));
+                }
+                Ok(value.clone())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Settings {
             profile_path: profile.map(|p| p.path.clone()),
             domain,
@@ -427,11 +488,66 @@ impl Settings {
             timeout,
             deadline,
             ldap,
-            proxy: file.proxy.clone(),
-            endpoints: file.endpoints.clone(),
-            vpn: file.vpn.clone(),
+            proxy,
+            endpoints,
+            vpn,
         })
     }
+}
+
+/// Validates `[endpoints]`: known set names, parseable URLs, each error at its line.
+fn endpoint_settings(
+    section: &EndpointsSection,
+    base_dir: &Path,
+    invalid: &dyn Fn(Range<usize>, String) -> ProfileError,
+) -> Result<EndpointSettings, ProfileError> {
+    use crate::catalog::{EndpointDef, EndpointProtocol, ENDPOINT_SETS};
+    let mut sets = Vec::new();
+    for set in &section.sets {
+        let name = set.get_ref().trim();
+        if !ENDPOINT_SETS.contains(&name) {
+            let hint = closest(name, ENDPOINT_SETS.iter().copied())
+                .map(|b| format!("did you mean `{b}`? "))
+                .unwrap_or_default();
+            return Err(invalid(
+                set.span(),
+                format!(
+                    "unknown endpoint set `{name}`: {hint}the sets are {}; add your own endpoints with [[endpoints.extra]]",
+                    ENDPOINT_SETS.join(", ")
+                ),
+            ));
+        }
+        if !sets.iter().any(|s: &String| s == name) {
+            sets.push(name.to_string());
+        }
+    }
+    let mut extra: Vec<EndpointDef> = Vec::new();
+    for entry in &section.extra {
+        let url = crate::probe::proxy::parse_web_url(entry.url.get_ref())
+            .map_err(|m| invalid(entry.url.span(), m))?;
+        let protocol = if url.https {
+            EndpointProtocol::Https
+        } else {
+            EndpointProtocol::Http
+        };
+        extra.push(EndpointDef {
+            host: url.host,
+            port: url.port,
+            protocol,
+            path: url.path,
+            sets: vec!["extra".to_string()],
+            purpose: "the profile's own endpoint".to_string(),
+            source: "profile [[endpoints.extra]]".to_string(),
+            tls_inspection: entry.tls_inspection.unwrap_or(TlsInspection::Allowed),
+            wildcard: None,
+            optional: false,
+        });
+    }
+    Ok(EndpointSettings {
+        sets,
+        ca_file: section.ca_file.as_ref().map(|f| base_dir.join(f.get_ref())),
+        extra,
+    })
 }
 
 #[cfg(test)]
@@ -499,10 +615,30 @@ mod tests {
                 "p.toml:4:8: unknown variant `ipsec`",
             ),
             (
+                "domain = \"a.b\"\n[[vpn]]\nhost = \"v\"\nkind = \"tcp\"\n",
+                "p.toml:2:1: [[vpn]] gateway v of kind \"tcp\" needs a port",
+            ),
+            (
                 "domain = \"a.b\"\n[ldap]\nbind_usr = \"x\"\n",
                 "p.toml:3:1: unknown field `bind_usr`",
             ),
             ("domain = = 1", "p.toml:1:10:"),
+            (
+                "domain = \"a.b\"\n[endpoints]\nsets = [\"autopilot\", \"hybrid_join\"]\n",
+                "p.toml:3:22: unknown endpoint set `hybrid_join`: did you mean `hybrid-join`?",
+            ),
+            (
+                "domain = \"a.b\"\n[[endpoints.extra]]\nurl = \"sts.corp.example\"\n",
+                "p.toml:3:7: `sts.corp.example` is not an http:// or https:// URL",
+            ),
+            (
+                "domain = \"a.b\"\n[proxy]\nurl = \"socks5://p:1080\"\n",
+                "p.toml:3:7: proxy `socks5://p:1080`: only http:// proxies",
+            ),
+            (
+                "domain = \"a.b\"\n[[endpoints.extra]]\nurl = \"https://a.b/\"\ntls_inspection = \"off\"\n",
+                "p.toml:4:18: unknown variant `off`",
+            ),
         ];
         for (text, expected) in cases {
             let error = match resolve(text) {

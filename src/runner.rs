@@ -194,7 +194,9 @@ pub async fn run(
                     .filter(|gateway| Some(gateway.kind) == kind)
                     .cloned()
                     .collect();
-                if gateways.is_empty() {
+                let irrelevant = shared.options.scenario == Scenario::OnPrem
+                    && shared.context.settings.vpn.is_empty();
+                if gateways.is_empty() && !irrelevant {
                     let outcome = Outcome::skip(format!(
                         "no [[vpn]] gateway of kind {} in the profile",
                         kind.map(|k| k.as_str()).unwrap_or("?")
@@ -207,6 +209,29 @@ pub async fn run(
                 }
                 for gateway in gateways {
                     let target = Target::VpnGateway(gateway);
+                    let key = (def.id.clone(), dc_key(&target));
+                    let label = target_label(&def, &target, &shared.context.settings);
+                    shared
+                        .board
+                        .with_state(|s| s.pending.insert(key, (def.clone(), label)));
+                    let (shared, def) = (shared.clone(), def.clone());
+                    tasks.spawn(async move { run_instance(shared, def, target).await });
+                }
+            }
+            Some(ForEach::Endpoint) => {
+                let endpoints = selected_endpoints(&def, &shared.context.settings);
+                if endpoints.is_empty() {
+                    let outcome = Outcome::skip(
+                        "no endpoints selected: add `[endpoints] sets = [\"autopilot\", \"hybrid-join\", \"intune\"]` or [[endpoints.extra]] to the profile",
+                    );
+                    let result =
+                        shared.result(&def, "(no endpoint)".into(), outcome, Duration::ZERO);
+                    shared
+                        .board
+                        .publish((def.id.clone(), "(no endpoint)".into()), result);
+                }
+                for endpoint in endpoints {
+                    let target = Target::Endpoint(endpoint);
                     let key = (def.id.clone(), dc_key(&target));
                     let label = target_label(&def, &target, &shared.context.settings);
                     shared
@@ -307,12 +332,39 @@ async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
     }
 }
 
+/// The catalog's endpoints of the sets the profile chose, then the profile's own; an extra
+/// endpoint that the catalog already lists is run once.
+fn selected_endpoints(
+    def: &CheckDef,
+    settings: &crate::profile::Settings,
+) -> Vec<crate::catalog::EndpointDef> {
+    let crate::catalog::Params::Endpoint(params) = &def.params else {
+        return Vec::new();
+    };
+    let mut chosen: Vec<crate::catalog::EndpointDef> = params
+        .endpoints
+        .iter()
+        .filter(|e| e.sets.iter().any(|s| settings.endpoints.sets.contains(s)))
+        .cloned()
+        .collect();
+    for extra in &settings.endpoints.extra {
+        if !chosen
+            .iter()
+            .any(|e| e.host == extra.host && e.port == extra.port)
+        {
+            chosen.push(extra.clone());
+        }
+    }
+    chosen
+}
+
 /// The per-target part of a result's key: the DC's or the gateway's name.
 fn dc_key(target: &Target) -> String {
     match target {
         Target::Once => String::new(),
         Target::Dc(dc) => dc.hostname.clone(),
         Target::VpnGateway(gateway) => format!("vpn:{}", gateway.host),
+        Target::Endpoint(endpoint) => format!("endpoint:{}:{}", endpoint.host, endpoint.port),
     }
 }
 

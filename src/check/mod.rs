@@ -4,9 +4,11 @@
 mod cldap;
 mod clock;
 mod directory;
+mod endpoint;
 mod ldap;
 mod locator;
 mod ping;
+mod proxy;
 mod srv;
 mod tcp;
 mod vpn;
@@ -29,6 +31,7 @@ pub struct CheckContext {
     pub dns_servers: Result<Vec<SocketAddr>, String>,
     pub password: Option<Secret>,
     trust: OnceCell<Result<Trust, String>>,
+    endpoint_trust: OnceCell<Result<endpoint::EndpointTrust, String>>,
 }
 
 impl CheckContext {
@@ -42,7 +45,25 @@ impl CheckContext {
             dns_servers,
             password,
             trust: OnceCell::new(),
+            endpoint_trust: OnceCell::new(),
         }
+    }
+
+    /// The trust of the endpoint checks (public roots, OS store, `[endpoints] ca_file`).
+    pub async fn endpoint_trust(&self) -> Result<&endpoint::EndpointTrust, String> {
+        let ca_file = self.settings.endpoints.ca_file.clone();
+        self.endpoint_trust
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    endpoint::EndpointTrust::load(ca_file.as_deref())
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The trust store, loaded on first use so runs without TLS never read the OS store.
@@ -68,6 +89,7 @@ pub enum Target {
     Once,
     Dc(DomainController),
     VpnGateway(VpnGateway),
+    Endpoint(crate::catalog::EndpointDef),
 }
 
 /// A check's conclusion plus the facts it provides.
@@ -106,6 +128,7 @@ pub fn target_label(def: &CheckDef, target: &Target, settings: &Settings) -> Str
     match (target, &def.params) {
         (Target::Dc(dc), _) => dc.hostname.clone(),
         (Target::VpnGateway(gateway), _) => gateway.host.clone(),
+        (Target::Endpoint(endpoint), _) => endpoint.label(),
         (Target::Once, Params::DnsSrv(params)) => {
             expand(&params.name, settings).unwrap_or_else(|| {
                 params
@@ -144,6 +167,18 @@ pub async fn run(
             }
         },
         Target::Once | Target::VpnGateway(_) => None,
+        Target::Endpoint(endpoint) => {
+            return match &def.params {
+                Params::Endpoint(_) => endpoint::run(endpoint, context, facts, deadline)
+                    .await
+                    .into(),
+                _ => Outcome::error(format!(
+                    "probe `{}` does not run per endpoint",
+                    def.probe.as_str()
+                ))
+                .into(),
+            };
+        }
     };
     if let Target::VpnGateway(gateway) = target {
         return match &def.params {
@@ -196,6 +231,10 @@ pub async fn run(
             "probe `{}` runs per VPN gateway: add `for_each = \"vpn_gateway\"`",
             def.probe.as_str()
         ))
+        .into(),
+        (Params::Endpoint(_), _) => Outcome::error(
+            "probe `endpoint` runs per endpoint: add `for_each = \"endpoint\"`".to_string(),
+        )
         .into(),
         (Params::Locator(_) | Params::Directory(_), Some(_)) => Outcome::error(format!(
             "probe `{}` runs once, not per DC: remove `for_each`",

@@ -52,12 +52,17 @@ pub async fn ping(
     let request = encode_ping(message_id, &PingRequest::new(domain));
     let started = Instant::now();
     let wait = deadline.saturating_duration_since(started);
+    let end = tokio::time::Instant::from_std(deadline);
     let exchange = async {
         socket.send(&request).await.map_err(io)?;
         let mut buffer = vec![0u8; 4096];
         let mut last = None;
         for _ in 0..MAX_STRAY_DATAGRAMS {
-            let length = socket.recv(&mut buffer).await.map_err(io)?;
+            // A DC that answered garbage is not a silent one: name the garbage at the deadline.
+            let length = match tokio::time::timeout_at(end, socket.recv(&mut buffer)).await {
+                Ok(received) => received.map_err(io)?,
+                Err(_) => break,
+            };
             match decode_ping_reply(buffer.get(..length).unwrap_or_default(), message_id) {
                 Ok(response) => return Ok(response),
                 Err(CldapError::MessageIdMismatch { .. }) => continue,

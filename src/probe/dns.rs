@@ -107,9 +107,14 @@ pub async fn query(
 
     let wait = deadline.saturating_duration_since(started);
     let tokio_deadline = tokio::time::Instant::from_std(deadline);
-    let reply = timeout_at(tokio_deadline, udp_exchange(server, &bytes, id))
-        .await
-        .map_err(|_| DnsError::Timeout(wait))??;
+    // The exchange names garbage it skipped when its own deadline ends it; this one only
+    // bounds the socket calls before it waits.
+    let reply = timeout_at(
+        tokio_deadline,
+        udp_exchange(server, &bytes, id, tokio_deadline, wait),
+    )
+    .await
+    .map_err(|_| DnsError::Timeout(wait))??;
     let (message, over_tcp) = if reply.metadata.truncation {
         let message = timeout_at(tokio_deadline, tcp_exchange(server, &bytes, id))
             .await
@@ -182,7 +187,16 @@ fn io_error(error: std::io::Error, port: u16) -> DnsError {
     }
 }
 
-async fn udp_exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Message, DnsError> {
+/// Sends the question and waits until `deadline` for our answer. Datagrams that are not it
+/// (garbage, another id) are skipped, but named when no answer comes: a server that answers
+/// wrongly is not a silent one.
+async fn udp_exchange(
+    server: SocketAddr,
+    request: &[u8],
+    id: u16,
+    deadline: tokio::time::Instant,
+    wait: Duration,
+) -> Result<Message, DnsError> {
     let local: SocketAddr = if server.is_ipv4() {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
@@ -203,10 +217,12 @@ async fn udp_exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Mes
     let mut buffer = vec![0u8; 4096];
     let mut last_problem = None;
     for _ in 0..MAX_STRAY_DATAGRAMS {
-        let length = socket
-            .recv(&mut buffer)
-            .await
-            .map_err(|e| io_error(e, server.port()))?;
+        let length = match timeout_at(deadline, socket.recv(&mut buffer)).await {
+            Ok(received) => received.map_err(|e| io_error(e, server.port()))?,
+            Err(_) => {
+                return Err(last_problem.map_or(DnsError::Timeout(wait), DnsError::Malformed));
+            }
+        };
         match Message::from_vec(buffer.get(..length).unwrap_or_default()) {
             Ok(message) if message.metadata.id == id => return Ok(message),
             Ok(message) => {

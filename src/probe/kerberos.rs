@@ -67,12 +67,17 @@ pub async fn as_req(
         unix_micros(sent_at) / 1_000_000,
     );
     let wait = deadline.saturating_duration_since(started);
+    let end = tokio::time::Instant::from_std(deadline);
     let exchange = async {
         socket.send(&request).await.map_err(io)?;
         let mut buffer = vec![0u8; 4096];
         let mut last = None;
         for _ in 0..MAX_STRAY_DATAGRAMS {
-            let length = socket.recv(&mut buffer).await.map_err(io)?;
+            // A KDC that answered garbage is not a silent one: name the garbage at the deadline.
+            let length = match tokio::time::timeout_at(end, socket.recv(&mut buffer)).await {
+                Ok(received) => received.map_err(io)?,
+                Err(_) => break,
+            };
             match decode_krb_error(buffer.get(..length).unwrap_or_default()) {
                 Ok(error) => return Ok(error),
                 Err(error) => last = Some(error),

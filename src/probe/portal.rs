@@ -5,11 +5,11 @@
 use crate::duration::Human;
 use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::probe::tls::{TlsEvidence, Trust, TrustError};
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout_at;
 use tokio_rustls::TlsConnector;
 
@@ -165,11 +165,54 @@ pub async fn probe(
         path,
         trust,
     } = request;
-    let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let (tcp, connected) = connect(address, deadline)
         .await
         .map_err(|source| PortalError::Connect { address, source })?;
+    let exchange = exchange(tcp, host, address.port(), path, trust, deadline).await?;
+    Ok(PortalEvidence {
+        address,
+        url: exchange.url,
+        connect_ms: connected.connect_ms,
+        tls_ms: exchange.tls_ms,
+        tls_version: exchange.tls_version,
+        tls: exchange.tls,
+        response_ms: exchange.response_ms,
+        status: exchange.head.status,
+        status_line: exchange.head.status_line,
+        server: exchange.head.server,
+        location: exchange.head.location,
+    })
+}
 
+/// What a TLS handshake and one `GET` on an open connection showed.
+#[derive(Debug)]
+pub struct Exchange {
+    pub url: String,
+    pub tls_ms: f64,
+    pub tls_version: Option<String>,
+    pub tls: Option<TlsEvidence>,
+    /// The certificates the server sent, leaf first, for checks that judge the chain further.
+    pub chain: Vec<CertificateDer<'static>>,
+    pub response_ms: f64,
+    pub head: Head,
+    /// The whole response head as received, for headers `Head` does not keep.
+    pub raw_head: Vec<u8>,
+}
+
+/// TLS handshake as `host`, then `GET path` and the response head, on a connection that is
+/// already open (directly, or a tunnel through a proxy). `port` only shapes the URL and Host.
+pub async fn exchange<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    path: &str,
+    trust: &Trust,
+    deadline: Instant,
+) -> Result<Exchange, PortalError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let (config, verifier) = trust.recording_config()?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let server_name = ServerName::try_from(bare.to_string()).map_err(|e| PortalError::Tls {
@@ -177,7 +220,7 @@ pub async fn probe(
         evidence: None,
     })?;
     let started = Instant::now();
-    let handshake = TlsConnector::from(config).connect(server_name, tcp);
+    let handshake = TlsConnector::from(config).connect(server_name, stream);
     let mut tls = match timeout_at(tokio_deadline, handshake).await {
         Err(_) => {
             return Err(PortalError::Silent {
@@ -197,7 +240,7 @@ pub async fn probe(
     let tls_version = tls.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
     let certificate = verifier.evidence();
 
-    let url = url(host, address.port(), path);
+    let url = url(host, port, path);
     let host_header = url
         .trim_start_matches("https://")
         .split('/')
@@ -209,12 +252,6 @@ pub async fn probe(
         env!("CARGO_PKG_VERSION")
     );
     let sent = Instant::now();
-    let io = |phase: Phase| {
-        move |e: std::io::Error| PortalError::Io {
-            phase,
-            reason: e.to_string(),
-        }
-    };
     match timeout_at(tokio_deadline, tls.write_all(message.as_bytes())).await {
         Err(_) => {
             return Err(PortalError::Silent {
@@ -222,9 +259,37 @@ pub async fn probe(
                 waited: deadline.saturating_duration_since(sent),
             })
         }
-        Ok(result) => result.map_err(io(Phase::Request))?,
+        Ok(result) => result.map_err(|e| PortalError::Io {
+            phase: Phase::Request,
+            reason: e.to_string(),
+        })?,
     }
+    let raw_head = read_head(&mut tls, sent, deadline).await?;
+    let response_ms = millis(sent.elapsed());
+    let head = parse_head(&raw_head)?;
+    Ok(Exchange {
+        url,
+        tls_ms,
+        tls_version,
+        tls: certificate,
+        chain: verifier.chain(),
+        response_ms,
+        head,
+        raw_head,
+    })
+}
 
+/// Reads an HTTP response head (up to the blank line, which is not returned) from `stream`.
+/// A read may take a little of the body with it; the body is never used.
+pub async fn read_head<S>(
+    stream: &mut S,
+    sent: Instant,
+    deadline: Instant,
+) -> Result<Vec<u8>, PortalError>
+where
+    S: AsyncRead + Unpin,
+{
+    let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     // Bounded: each pass adds at least one byte or ends, and MAX_HEAD caps the total.
@@ -237,14 +302,17 @@ pub async fn probe(
                 "no end of the headers within {MAX_HEAD} bytes"
             )));
         }
-        let read = match timeout_at(tokio_deadline, tls.read(&mut chunk)).await {
+        let read = match timeout_at(tokio_deadline, stream.read(&mut chunk)).await {
             Err(_) => {
                 return Err(PortalError::Silent {
                     phase: Phase::Read,
                     waited: deadline.saturating_duration_since(sent),
                 })
             }
-            Ok(result) => result.map_err(io(Phase::Read))?,
+            Ok(result) => result.map_err(|e| PortalError::Io {
+                phase: Phase::Read,
+                reason: e.to_string(),
+            })?,
         };
         if read == 0 {
             // Closed early: whatever came is all there is; a bare status line still counts.
@@ -258,21 +326,8 @@ pub async fn probe(
         }
         head.extend_from_slice(chunk.get(..read).unwrap_or_default());
     };
-    let response_ms = millis(sent.elapsed());
-    let parsed = parse_head(head.get(..end).unwrap_or_default())?;
-    Ok(PortalEvidence {
-        address,
-        url,
-        connect_ms: connected.connect_ms,
-        tls_ms,
-        tls_version,
-        tls: certificate,
-        response_ms,
-        status: parsed.status,
-        status_line: parsed.status_line,
-        server: parsed.server,
-        location: parsed.location,
-    })
+    head.truncate(end);
+    Ok(head)
 }
 
 #[cfg(test)]

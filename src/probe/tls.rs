@@ -59,6 +59,15 @@ impl Trust {
         })
     }
 
+    /// These trust anchors plus `extra` (certificates that do not parse are left out).
+    pub fn with_extra(&self, extra: Vec<CertificateDer<'static>>) -> Trust {
+        let mut roots = (*self.roots).clone();
+        let _ = roots.add_parsable_certificates(extra);
+        Trust {
+            roots: Arc::new(roots),
+        }
+    }
+
     /// A client config whose verifier records what it saw, so a failed handshake still leaves
     /// the certificate chain as evidence.
     pub fn recording_config(
@@ -102,6 +111,15 @@ impl RecordingVerifier {
         let seen = self.seen.lock().ok()?;
         let (chain, result) = seen.as_ref()?;
         Some(TlsEvidence::new(chain, result.as_ref().err()))
+    }
+
+    /// The certificates of the last handshake as the server sent them, leaf first.
+    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
+        self.seen
+            .lock()
+            .ok()
+            .and_then(|seen| seen.as_ref().map(|(chain, _)| chain.clone()))
+            .unwrap_or_default()
     }
 }
 
