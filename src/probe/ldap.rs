@@ -172,21 +172,78 @@ async fn open(
     Ok((ldap, connected.connect_ms))
 }
 
+/// Results a base-scope search may bring (its one entry, a few referrals) before the answer
+/// counts as endless.
+const MAX_BASE_RESULTS: usize = 16;
+
+/// A base-scope search, bounded as a whole by `deadline` and in the entries it collects:
+/// ldap3's own timeout is per message and `search` gathers entries until SearchResultDone, so
+/// a server streaming entries without end would hold the check to its timeout and fill memory.
+async fn search_base(
+    ldap: &mut ldap3::Ldap,
+    dn: &str,
+    attributes: &[&str],
+    port: u16,
+    deadline: Instant,
+) -> Result<ldap3::SearchResult, LdapError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let end = tokio::time::Instant::from_std(deadline);
+    let silent = || LdapError::Silent {
+        port,
+        waited: remaining,
+        phase: Phase::Search,
+    };
+    let mut stream = tokio::time::timeout_at(
+        end,
+        ldap.with_timeout(remaining).streaming_search(
+            dn,
+            Scope::Base,
+            "(objectClass=*)",
+            attributes.to_vec(),
+        ),
+    )
+    .await
+    .map_err(|_| silent())?
+    .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+    let mut entries = Vec::new();
+    for _ in 0..MAX_BASE_RESULTS {
+        let next = tokio::time::timeout_at(end, stream.next())
+            .await
+            .map_err(|_| silent())?
+            .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+        match next {
+            None => {
+                let result = tokio::time::timeout_at(end, stream.finish())
+                    .await
+                    .map_err(|_| silent())?;
+                return Ok(ldap3::SearchResult(entries, result));
+            }
+            Some(item) if item.is_ref() || item.is_intermediate() => {}
+            Some(_) if !entries.is_empty() => {
+                return Err(LdapError::Protocol {
+                    phase: Phase::Search,
+                    message: format!(
+                        "the server sent more than one entry for a base-scope search of `{dn}` (a broken or endless result)"
+                    ),
+                })
+            }
+            Some(entry) => entries.push(entry),
+        }
+    }
+    Err(LdapError::Protocol {
+        phase: Phase::Search,
+        message: format!(
+            "the server sent more than {MAX_BASE_RESULTS} results for a base-scope search of `{dn}` without ending it"
+        ),
+    })
+}
+
 pub async fn read_rootdse(address: SocketAddr, deadline: Instant) -> Result<RootDse, LdapError> {
     let url = format!("ldap://{address}");
     let (mut ldap, connect_ms) = open(address, &url, LdapConnSettings::new(), deadline).await?;
     let started = Instant::now();
     let remaining = deadline.saturating_duration_since(started);
-    let search = ldap
-        .with_timeout(remaining)
-        .search(
-            "",
-            Scope::Base,
-            "(objectClass=*)",
-            ROOTDSE_ATTRIBUTES.to_vec(),
-        )
-        .await
-        .map_err(|e| ldap_failure(e, Phase::Search, address.port(), remaining))?;
+    let search = search_base(&mut ldap, "", ROOTDSE_ATTRIBUTES, address.port(), deadline).await?;
     let (entries, result) = search.success().map_err(|e| match e {
         ldap3::LdapError::LdapResult { result } => LdapError::Result {
             code: result.rc,
@@ -288,11 +345,7 @@ pub async fn read_entry(
     deadline: Instant,
 ) -> Result<Option<HashMap<String, Vec<String>>>, LdapError> {
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let search = ldap
-        .with_timeout(remaining)
-        .search(dn, Scope::Base, "(objectClass=*)", attributes.to_vec())
-        .await
-        .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+    let search = search_base(ldap, dn, attributes, port, deadline).await?;
     // resultCode 32 noSuchObject: the DN names nothing.
     if search.1.rc == 32 {
         return Ok(None);
