@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod loopback;
+
 pub use joinready::model::{CheckResult, Status};
 pub use joinready::report::Report;
 pub use joinready::verdict::VerdictStatus;

@@ -1,0 +1,488 @@
+//! Hostile servers: each test aims joinready at a server of its own on loopback that misbehaves
+//! in one way (a tarpit, a black hole, garbage, truncation, an endless answer, a reset) and
+//! checks the run's guarantees: it ends within its deadline plus one second, its JSON report
+//! matches `joinready schema`, the exit code is the right one, and the finding names what
+//! happened.
+//!
+//! The DC is aimed at through DNS: a fake DNS server on 127.0.0.1:PORT answers the SRV
+//! questions with dc1.corp.jr.test on an address of 127.0.77.0/24 (every 127.x address is local
+//! on Linux), one address per test so that tests can run at once. LDAP, CLDAP and Kerberos have
+//! fixed ports (389, 88), so those tests bind privileged ports and need root; without it they
+//! say so and are not run (fixtures/test-all.sh runs as root). The black hole also runs inside
+//! the test environment's jr-client namespace with JOINREADY_E2E=1.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use support::loopback::{
+    bind_tcp, bind_udp, black_hole, captured_netlogon, cldap_reply, cldap_responder, run_local,
+    tcp_reset_after_hello, tcp_tarpit, udp_responder, DnsTcp, DnsUdp, FakeDns, FakeLdap, LdapMode,
+    DC_NAME, DOMAIN, STAY_LOCAL,
+};
+use support::{Run, Status, TestEnv, VerdictStatus};
+
+/// Every test's per-check timeout and run deadline, unless it tests the deadline itself.
+const TIMEOUT: &str = "1s";
+const DEADLINE: &str = "3s";
+const DEADLINE_TIME: Duration = Duration::from_secs(3);
+/// What a run may take beyond its deadline (README, Guarantees).
+const SLACK: Duration = Duration::from_secs(1);
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 77, last)
+}
+
+/// `run --domain corp.jr.test --dns-server DNS --timeout 1s --deadline 3s --only ONLY…`.
+fn run_against(dns: SocketAddr, only: &[&str], extra: &[&str]) -> Run {
+    let dns = dns.to_string();
+    let mut args = vec![
+        "--domain",
+        DOMAIN,
+        "--dns-server",
+        &dns,
+        "--timeout",
+        TIMEOUT,
+        "--deadline",
+        DEADLINE,
+    ];
+    for id in only {
+        args.extend(["--only", id]);
+    }
+    args.extend_from_slice(&STAY_LOCAL);
+    args.extend_from_slice(extra);
+    run_local(&args, &[])
+}
+
+/// The run ended in time; its report was already held to the schema by `run_local`.
+fn assert_in_time(run: &Run, deadline: Duration) {
+    assert!(
+        run.elapsed < deadline + SLACK,
+        "took {:?}, the deadline is {deadline:?}\n{}",
+        run.elapsed,
+        run.summary()
+    );
+}
+
+fn assert_finding(run: &Run, id: &str, target: &str, status: Status, words: &[&str]) {
+    let check = run.check(id, target);
+    assert_eq!(check.status, status, "{}", run.summary());
+    for word in words {
+        assert!(
+            check.finding.contains(word),
+            "{id} on {target}: `{word}` not in the finding: {}\n{}",
+            check.finding,
+            run.summary()
+        );
+    }
+}
+
+fn assert_exit(run: &Run, code: i32) {
+    assert_eq!(run.exit_code, code, "{}", run.summary());
+}
+
+const SRV_NAME: &str = "_ldap._tcp.dc._msdcs.corp.jr.test";
+
+// --- DNS ----------------------------------------------------------------------------------------
+
+#[test]
+fn dns_truncated_then_tcp_refused_is_named() {
+    let dns = FakeDns::start(&[(DC_NAME, ip(1))], DnsUdp::Truncated, DnsTcp::Closed);
+    let run = run_against(dns.address, &["dc.srv"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.srv",
+        SRV_NAME,
+        Status::Fail,
+        &[
+            "truncated answer over UDP and TCP failed",
+            "refused",
+            "127.0.0.1",
+        ],
+    );
+}
+
+#[test]
+fn dns_truncated_then_tcp_tarpit_ends_within_the_timeout() {
+    let dns = FakeDns::start(&[(DC_NAME, ip(1))], DnsUdp::Truncated, DnsTcp::Tarpit);
+    let run = run_against(dns.address, &["dc.srv"], &[]);
+    assert_in_time(&run, Duration::from_secs(1));
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.srv",
+        SRV_NAME,
+        Status::Fail,
+        &["truncated answer over UDP and TCP failed: no answer over TCP within 1s"],
+    );
+}
+
+#[test]
+fn dns_truncated_then_tcp_answer_is_used() {
+    let dns = FakeDns::start(&[(DC_NAME, ip(1))], DnsUdp::Truncated, DnsTcp::Zone);
+    let run = run_against(dns.address, &["dc.srv"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 0);
+    let srv = run.check("dc.srv", SRV_NAME);
+    assert_eq!(srv.status, Status::Pass, "{}", run.summary());
+    assert_eq!(srv.evidence["servers"][0]["over_tcp"], true);
+}
+
+#[test]
+fn dns_garbage_reply_is_named_as_malformed() {
+    let dns = FakeDns::start(&[(DC_NAME, ip(1))], DnsUdp::Garbage, DnsTcp::Closed);
+    let run = run_against(dns.address, &["dc.srv"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.srv",
+        SRV_NAME,
+        Status::Fail,
+        &["malformed answer", "127.0.0.1"],
+    );
+}
+
+#[test]
+fn dns_wrong_id_reply_is_named() {
+    let dns = FakeDns::start(&[(DC_NAME, ip(1))], DnsUdp::WrongId, DnsTcp::Closed);
+    let run = run_against(dns.address, &["dc.srv"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.srv",
+        SRV_NAME,
+        Status::Fail,
+        &["malformed answer: answer with id", "instead of"],
+    );
+}
+
+#[test]
+fn dns_black_hole_ends_within_the_timeout() {
+    let (address, _socket) = black_hole();
+    let run = run_against(address, &["dc.srv"], &[]);
+    assert_in_time(&run, Duration::from_secs(1));
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.srv",
+        SRV_NAME,
+        Status::Fail,
+        &["no answer within 1s from 127.0.0.1"],
+    );
+}
+
+/// The test environment's black hole: 10.77.9.9, routed, dropping everything.
+#[test]
+fn black_hole_in_the_test_environment_ends_within_the_deadline() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let mut args = vec![
+        "--domain",
+        DOMAIN,
+        "--dns-server",
+        support::BLACKHOLE_IP,
+        "--timeout",
+        "2s",
+        "--deadline",
+        "4s",
+    ];
+    args.extend_from_slice(&STAY_LOCAL);
+    let run = env.run(support::CLIENT, &args, &[]);
+    assert!(
+        run.elapsed < Duration::from_secs(4) + SLACK,
+        "{:?}",
+        run.elapsed
+    );
+    assert_exit(&run, 2);
+    let srv = run.check_id("dc.srv");
+    assert_eq!(srv.status, Status::Fail);
+    assert!(
+        srv.finding.contains(&format!(
+            "no answer within 2s from {}",
+            support::BLACKHOLE_IP
+        )),
+        "{}",
+        srv.finding
+    );
+}
+
+// --- LDAP ---------------------------------------------------------------------------------------
+
+#[test]
+fn ldap_tarpit_ends_within_the_timeout() {
+    let Some(listener) = bind_tcp(SocketAddr::from((ip(10), 389))) else {
+        return;
+    };
+    let _tarpit = tcp_tarpit(listener);
+    let dns = FakeDns::zone(&[(DC_NAME, ip(10))]);
+    let run = run_against(dns.address, &["ldap.rootdse"], &[]);
+    assert_in_time(&run, Duration::from_secs(1));
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "ldap.rootdse",
+        DC_NAME,
+        Status::Fail,
+        &["TCP 389 accepted the connection but no LDAP answer came within 1s"],
+    );
+}
+
+#[test]
+fn ldap_endless_search_result_is_cut_and_named() {
+    let Some(_ldap) = FakeLdap::start(ip(11), LdapMode::Endless) else {
+        return;
+    };
+    let dns = FakeDns::zone(&[(DC_NAME, ip(11))]);
+    let run = run_against(dns.address, &["ldap.rootdse"], &[]);
+    assert_in_time(&run, Duration::from_secs(1));
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "ldap.rootdse",
+        DC_NAME,
+        Status::Fail,
+        &["more than one entry"],
+    );
+}
+
+#[test]
+fn ldaps_reset_mid_handshake_is_named() {
+    let Some(_ldap) = FakeLdap::start(ip(12), LdapMode::Directory) else {
+        return;
+    };
+    let Some(listener) = bind_tcp(SocketAddr::from((ip(12), 636))) else {
+        return;
+    };
+    let _reset = tcp_reset_after_hello(listener);
+    let dns = FakeDns::zone(&[(DC_NAME, ip(12))]);
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("ldaps.toml");
+    std::fs::write(&profile, "[ldap]\ntls = \"ldaps\"\n").expect("write profile");
+    let run = run_against(
+        dns.address,
+        &["ldap.bind"],
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    );
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_eq!(run.check("ldap.rootdse", DC_NAME).status, Status::Pass);
+    assert_finding(
+        &run,
+        "ldap.bind",
+        DC_NAME,
+        Status::Fail,
+        &["LDAPS", "reset"],
+    );
+}
+
+// --- CLDAP, Kerberos, IKE -----------------------------------------------------------------------
+
+#[test]
+fn cldap_truncated_reply_is_named() {
+    let Some(_cldap) = cldap_responder(ip(13), |id| {
+        let reply = cldap_reply(id, &captured_netlogon());
+        reply[..reply.len() - 20].to_vec()
+    }) else {
+        return;
+    };
+    let dns = FakeDns::zone(&[(DC_NAME, ip(13))]);
+    let run = run_against(dns.address, &["dc.cldap"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.cldap",
+        DC_NAME,
+        Status::Fail,
+        &["the DC answered but the reply is unusable", "malformed"],
+    );
+}
+
+#[test]
+fn cldap_looping_name_is_named() {
+    // The forest name (offset 24 of the netlogon structure) becomes a pointer to itself, and
+    // the host name's pointer to the forest name then leads into that loop.
+    let mut netlogon = captured_netlogon();
+    assert_eq!(&netlogon[24..29], b"\x04corp", "the captured layout");
+    netlogon[24] = 0xc0;
+    netlogon[25] = 24;
+    let Some(_cldap) = cldap_responder(ip(14), move |id| cldap_reply(id, &netlogon)) else {
+        return;
+    };
+    let dns = FakeDns::zone(&[(DC_NAME, ip(14))]);
+    let run = run_against(dns.address, &["dc.cldap"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.cldap",
+        DC_NAME,
+        Status::Fail,
+        &[
+            "the DC answered but the reply is unusable",
+            "compression pointer",
+        ],
+    );
+}
+
+#[test]
+fn kerberos_garbage_is_named() {
+    let Some(socket) = bind_udp(SocketAddr::from((ip(15), 88))) else {
+        return;
+    };
+    let _kdc = udp_responder(socket, |_| {
+        vec![b"\x7e\x82\xff\xffHTTP/1.1 400 Bad Request\r\n\r\n".to_vec()]
+    });
+    let dns = FakeDns::zone(&[(DC_NAME, ip(15))]);
+    let run = run_against(dns.address, &["dc.port.kerberos_udp"], &[]);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "dc.port.kerberos_udp",
+        DC_NAME,
+        Status::Fail,
+        &["the KDC's answer is unusable"],
+    );
+}
+
+/// Garbage to one gateway, a reply that echoes our SPI but breaks off to another.
+#[test]
+fn ike_malformed_replies_are_named() {
+    let Some(garbage) = bind_udp(SocketAddr::from((ip(20), 500))) else {
+        return;
+    };
+    let Some(broken) = bind_udp(SocketAddr::from((ip(21), 500))) else {
+        return;
+    };
+    let _garbage = udp_responder(garbage, |_| vec![vec![0xff; 40]]);
+    let _broken = udp_responder(broken, |request| {
+        let Some(spi_i) = request.get(..8) else {
+            return Vec::new();
+        };
+        let mut reply = spi_i.to_vec();
+        reply.extend_from_slice(&[9; 8]); // responder SPI
+        reply.extend_from_slice(&[33, 0x20, 34, 0x20]); // SA next, v2.0, IKE_SA_INIT, response
+        reply.extend_from_slice(&0u32.to_be_bytes());
+        reply.extend_from_slice(&1000u32.to_be_bytes()); // claims 1000 bytes
+        reply.extend_from_slice(&[0, 0, 0, 200, 1, 2, 3]); // an SA payload that breaks off
+        vec![reply]
+    });
+    let dns = FakeDns::zone(&[(DC_NAME, ip(22))]);
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("vpn.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "scenario = \"vpn\"\n[[vpn]]\nhost = \"{}\"\nkind = \"ikev2\"\n[[vpn]]\nhost = \"{}\"\nkind = \"ikev2\"\n",
+            ip(20),
+            ip(21)
+        ),
+    )
+    .expect("write profile");
+    let run = run_against(
+        dns.address,
+        &["vpn.ike"],
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    );
+    assert_in_time(&run, DEADLINE_TIME);
+    // In the vpn scenario the gateways decide: one silent, one alive.
+    assert_exit(&run, 1);
+    assert_finding(
+        &run,
+        "vpn.ike",
+        &ip(20).to_string(),
+        Status::Fail,
+        &["no answer to", "other datagrams ignored"],
+    );
+    assert_finding(
+        &run,
+        "vpn.ike",
+        &ip(21).to_string(),
+        Status::Pass,
+        &["alive: it echoed our SPI", "could not decode"],
+    );
+}
+
+// --- The deadline, and everything at once ---------------------------------------------------------
+
+#[test]
+fn a_tarpit_longer_than_the_deadline_gives_an_incomplete_report_in_time() {
+    let Some(listener) = bind_tcp(SocketAddr::from((ip(30), 389))) else {
+        return;
+    };
+    let _tarpit = tcp_tarpit(listener);
+    let dns = FakeDns::zone(&[(DC_NAME, ip(30))]);
+    let server = dns.address.to_string();
+    let mut args = vec![
+        "--domain",
+        DOMAIN,
+        "--dns-server",
+        &server,
+        "--timeout",
+        "2s",
+        "--deadline",
+        "2s",
+        "--only",
+        "ldap.rootdse",
+    ];
+    args.extend_from_slice(&STAY_LOCAL);
+    let run = run_local(&args, &[]);
+    assert_in_time(&run, Duration::from_secs(2));
+    assert_exit(&run, 3);
+    assert_eq!(run.report.verdict.status, VerdictStatus::Unknown);
+    assert!(!run.report.complete);
+    assert_finding(
+        &run,
+        "ldap.rootdse",
+        DC_NAME,
+        Status::Error,
+        &["not finished: the run's deadline of 2s was reached"],
+    );
+}
+
+/// A DC where every service misbehaves at once, and the whole catalog aimed at it.
+#[test]
+fn a_dc_hostile_on_every_port_gives_a_full_report_in_time() {
+    let dc = ip(31);
+    let Some(ldap) = bind_tcp(SocketAddr::from((dc, 389))) else {
+        return;
+    };
+    let _ldap = tcp_tarpit(ldap);
+    let _ldaps = bind_tcp(SocketAddr::from((dc, 636))).map(tcp_reset_after_hello);
+    let _gc = bind_tcp(SocketAddr::from((dc, 3268))).map(tcp_tarpit);
+    let _cldap = cldap_responder(dc, |id| cldap_reply(id, &[0xff; 8]));
+    let _kdc = bind_udp(SocketAddr::from((dc, 88))).map(|s| udp_responder(s, |_| vec![vec![0; 3]]));
+    let _kpasswd =
+        bind_udp(SocketAddr::from((dc, 464))).map(|s| udp_responder(s, |r| vec![r.to_vec()]));
+    let _ntp =
+        bind_udp(SocketAddr::from((dc, 123))).map(|s| udp_responder(s, |_| vec![vec![0x1c; 7]]));
+    let dns = FakeDns::start(&[(DC_NAME, dc)], DnsUdp::Truncated, DnsTcp::Zone);
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("all.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "site = \"Branch\"\nou = \"OU=Autopilot,DC=corp,DC=jr,DC=test\"\n[ldap]\nbind_user = \"svc@corp.jr.test\"\ntls = \"ldaps\"\n[[vpn]]\nhost = \"{dc}\"\nkind = \"ikev2\"\n"
+        ),
+    )
+    .expect("write profile");
+    let run = run_against(
+        dns.address,
+        &[],
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    );
+    // Not one check can pass everywhere, but each must end in its own time, with a reason.
+    assert_in_time(&run, DEADLINE_TIME);
+    assert!(run.report.checks.len() > 10, "{}", run.summary());
+    for check in &run.report.checks {
+        assert!(!check.finding.is_empty(), "{} has no finding", check.id);
+    }
+    assert_exit(&run, 2);
+    assert_eq!(run.report.verdict.status, VerdictStatus::NotReady);
+}
