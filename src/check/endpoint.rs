@@ -238,6 +238,15 @@ async fn open_proxy(
     }
 }
 
+/// "host (ip)", or the address alone when the host is that address.
+fn named(host: &str, ip: std::net::IpAddr) -> String {
+    if host == ip.to_string() {
+        host.to_string()
+    } else {
+        format!("{host} ({ip})")
+    }
+}
+
 fn connect_state(error: &ConnectError) -> &'static str {
     match error {
         ConnectError::Refused => "refused",
@@ -326,7 +335,11 @@ async fn web_hop(
             evidence.insert("resolved".into(), json!(resolved));
             let (stream, connected) = connect(address, deadline).await.map_err(|error| Broken {
                 link: "tcp",
-                finding: format!("TCP {} on {} ({ip}) {error}", endpoint.port, endpoint.host),
+                finding: format!(
+                    "TCP {} on {} {error}",
+                    endpoint.port,
+                    named(&endpoint.host, ip)
+                ),
                 evidence: json!({ "address": address, "error": error.to_string(), "state": connect_state(&error) }),
                 failover: false,
             })?;
@@ -769,8 +782,10 @@ async fn ntp(
         Ok(reply) => {
             value["ntp"] = json!({ "stratum": reply.stratum, "offset_ms": reply.offset_ms, "delay_ms": reply.delay_ms, "reference": reply.reference });
             let finding = format!(
-                "direct (NTP): {} ({ip}) answers, stratum {}, this device's clock is off by {:.0} ms",
-                endpoint.host, reply.stratum, reply.offset_ms
+                "direct (NTP): {} answers, stratum {}, this device's clock is off by {:.0} ms",
+                named(&endpoint.host, ip),
+                reply.stratum,
+                reply.offset_ms
             );
             if reply.offset_ms.abs() >= 120_000.0 {
                 Outcome::warn(format!("{finding}: correct the clock"), value)
