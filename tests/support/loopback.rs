@@ -20,7 +20,7 @@ pub const LIFETIME: Duration = Duration::from_secs(60);
 /// How often server threads look at their stop flag.
 const TICK: Duration = Duration::from_millis(50);
 /// Connections one TCP server accepts in its life.
-const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS: usize = 1024;
 /// Areas whose checks aim at hosts outside the profile's DCs (WPAD, Microsoft endpoints):
 /// skipped so that nothing leaves loopback.
 pub const STAY_LOCAL: [&str; 4] = ["--skip", "proxy", "--skip", "endpoints"];
