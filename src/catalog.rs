@@ -16,6 +16,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("checks/ldap.toml", include_str!("../checks/ldap.toml")),
     ("checks/time.toml", include_str!("../checks/time.toml")),
     ("checks/vpn.toml", include_str!("../checks/vpn.toml")),
+    ("checks/proxy.toml", include_str!("../checks/proxy.toml")),
     (
         "checks/endpoints.toml",
         include_str!("../checks/endpoints.toml"),
@@ -81,6 +82,9 @@ pub enum ProbeKind {
     /// An internet endpoint along the device's route: DNS, TCP, proxy CONNECT, TLS, HTTP.
     #[serde(rename = "endpoint")]
     Endpoint,
+    /// WPAD discovery (DNS devolution, wpad.dat) and a trial run of the PAC script.
+    #[serde(rename = "wpad")]
+    Wpad,
 }
 
 impl ProbeKind {
@@ -100,6 +104,7 @@ impl ProbeKind {
             ProbeKind::VpnTls => "vpn.tls",
             ProbeKind::VpnTcp => "vpn.tcp",
             ProbeKind::Endpoint => "endpoint",
+            ProbeKind::Wpad => "wpad",
         }
     }
 }
@@ -284,6 +289,7 @@ pub enum Params {
     VpnTls(VpnTlsParams),
     VpnTcp(VpnTcpParams),
     Endpoint(EndpointParams),
+    Wpad(WpadParams),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -375,6 +381,18 @@ fn default_portal_path() -> String {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VpnTcpParams {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WpadParams {
+    /// The largest PAC file accepted.
+    #[serde(default = "default_pac_bytes")]
+    pub max_bytes: usize,
+}
+
+fn default_pac_bytes() -> usize {
+    1024 * 1024
+}
 
 /// The `endpoint` probe takes no parameters of its own; the catalog fills in every
 /// `[[endpoint]]` entry it loaded, so the runner can fan out over the profile's sets.
@@ -679,6 +697,7 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::VpnTls => Params::VpnTls(value.try_into().map_err(explain)?),
         ProbeKind::VpnTcp => Params::VpnTcp(value.try_into().map_err(explain)?),
         ProbeKind::Endpoint => Params::Endpoint(value.try_into().map_err(explain)?),
+        ProbeKind::Wpad => Params::Wpad(value.try_into().map_err(explain)?),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod duration;
 pub mod facts;
 pub mod model;
+pub mod pac;
 pub mod probe;
 pub mod profile;
 pub mod report;

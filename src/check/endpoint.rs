@@ -123,7 +123,6 @@ pub fn explicit_route(
 }
 
 /// A route from a PAC result (already parsed); unsupported elements are skipped and named.
-#[allow(dead_code)] // the PAC engine's route (check/proxy.rs) is its caller
 pub fn pac_route(result: &str, hops: &[PacHop], origin: &str) -> Route {
     let mut route = Route {
         hops: Vec::new(),

@@ -32,6 +32,8 @@ pub struct CheckContext {
     pub password: Option<Secret>,
     trust: OnceCell<Result<Trust, String>>,
     endpoint_trust: OnceCell<Result<endpoint::EndpointTrust, String>>,
+    /// The PAC file `proxy.wpad` found, for the endpoint checks that need it.
+    pac: std::sync::OnceLock<proxy::PacFile>,
 }
 
 impl CheckContext {
@@ -46,6 +48,7 @@ impl CheckContext {
             password,
             trust: OnceCell::new(),
             endpoint_trust: OnceCell::new(),
+            pac: std::sync::OnceLock::new(),
         }
     }
 
@@ -152,6 +155,7 @@ pub async fn run(
 ) -> CheckOutput {
     match &def.params {
         Params::Locator(_) => return locator::run(facts, context, deadline).await,
+        Params::Wpad(params) => return proxy::wpad(params, context, deadline).await.into(),
         Params::Directory(params) => {
             return directory::run(params.question, facts, context, deadline)
                 .await
@@ -236,11 +240,13 @@ pub async fn run(
             "probe `endpoint` runs per endpoint: add `for_each = \"endpoint\"`".to_string(),
         )
         .into(),
-        (Params::Locator(_) | Params::Directory(_), Some(_)) => Outcome::error(format!(
-            "probe `{}` runs once, not per DC: remove `for_each`",
-            def.probe.as_str()
-        ))
-        .into(),
+        (Params::Locator(_) | Params::Directory(_) | Params::Wpad(_), Some(_)) => {
+            Outcome::error(format!(
+                "probe `{}` runs once, not per DC: remove `for_each`",
+                def.probe.as_str()
+            ))
+            .into()
+        }
         (_, None) => Outcome::error(format!(
             "probe `{}` runs per DC: add `for_each = \"dc\"` to check `{}`",
             def.probe.as_str(),

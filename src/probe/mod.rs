@@ -13,3 +13,4 @@ pub mod proxy;
 pub mod resolve;
 pub mod tcp;
 pub mod tls;
+pub mod wpad;
