@@ -398,7 +398,11 @@ fn ike_malformed_replies_are_named() {
         "vpn.ike",
         &ip(20).to_string(),
         Status::Fail,
-        &["no answer to", "other datagrams ignored"],
+        &[
+            "no answer to",
+            "other datagrams ignored",
+            "something answers on UDP 500, but not as an IKEv2 responder",
+        ],
     );
     assert_finding(
         &run,

@@ -130,8 +130,12 @@ pub async fn ike(
                 IkeProbeError::Refused { .. } => format!(
                     "{via} on {who} refused (ICMP port unreachable): the host is up but no IKE service listens there"
                 ),
-                IkeProbeError::Silent { .. } => format!(
+                IkeProbeError::Silent { ignored: 0, .. } => format!(
                     "{via} on {who}: {error}: a firewall drops UDP {port} or the gateway is down"
+                ),
+                // Datagrams came back, none an IKE reply to us: not silence.
+                IkeProbeError::Silent { .. } => format!(
+                    "{via} on {who}: {error}: something answers on UDP {port}, but not as an IKEv2 responder"
                 ),
                 IkeProbeError::Build(_) => return Outcome::error(error.to_string()),
                 _ => format!("{via} on {who}: {error}"),
