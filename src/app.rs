@@ -50,11 +50,10 @@ fn list_checks(args: &CatalogArgs) -> anyhow::Result<u8> {
     let mut out = String::new();
     let width = catalog.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for check in &catalog.checks {
-        let per = if check.for_each.is_some() {
-            " (per DC)"
-        } else {
-            ""
-        };
+        let per = check
+            .for_each
+            .map(|each| format!(" ({})", each.per()))
+            .unwrap_or_default();
         out.push_str(&format!(
             "{:<width$}  {:<9}  {}{per}\n",
             check.id,
@@ -77,11 +76,7 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
     } else {
         check.needs.join(", ")
     };
-    let runs = if check.for_each.is_some() {
-        "once per domain controller"
-    } else {
-        "once"
-    };
+    let runs = check.for_each.map_or("once", |each| each.runs());
     let text = format!(
         "{id}: {title}\n\narea: {area}\nprobe: {probe} {params}\nruns: {runs}\nneeds: {needs}\ndefined in: {source}\n\nWhy it matters:\n{why}\n\nHow to fix a failure:\n{remedy}\n",
         title = check.title,
@@ -292,6 +287,7 @@ pub async fn preflight(
         &per_dc,
         settings.scenario,
         output.incomplete.as_deref(),
+        settings.vpn.len(),
     );
     Ok(Report {
         schema_version: SCHEMA_VERSION,

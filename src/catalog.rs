@@ -64,6 +64,9 @@ pub enum ProbeKind {
     /// TCP connect to a port of a DC.
     #[serde(rename = "tcp")]
     Tcp,
+    /// A UDP service of a DC asked in its own protocol (kpasswd, NTP).
+    #[serde(rename = "udp")]
+    Udp,
     /// Anonymous rootDSE read over LDAP.
     #[serde(rename = "ldap.rootdse")]
     LdapRootDse,
@@ -98,6 +101,7 @@ impl ProbeKind {
             ProbeKind::Locator => "dc.locator",
             ProbeKind::Directory => "ldap.directory",
             ProbeKind::Tcp => "tcp",
+            ProbeKind::Udp => "udp",
             ProbeKind::LdapRootDse => "ldap.rootdse",
             ProbeKind::LdapBind => "ldap.bind",
             ProbeKind::Ike => "ike",
@@ -129,6 +133,15 @@ impl ForEach {
             ForEach::Dc => "once per domain controller",
             ForEach::VpnGateway => "once per [[vpn]] gateway of its kind",
             ForEach::Endpoint => "once per internet endpoint",
+        }
+    }
+
+    /// The short form for one-line listings.
+    pub fn per(self) -> &'static str {
+        match self {
+            ForEach::Dc => "per DC",
+            ForEach::VpnGateway => "per gateway",
+            ForEach::Endpoint => "per endpoint",
         }
     }
 }
@@ -283,6 +296,7 @@ pub enum Params {
     Locator(LdapParams),
     Directory(DirectoryParams),
     Tcp(TcpParams),
+    Udp(UdpParams),
     LdapRootDse(LdapParams),
     LdapBind(LdapParams),
     Ike(IkeParams),
@@ -322,6 +336,24 @@ pub struct TcpParams {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LdapParams {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdpParams {
+    pub port: u16,
+    /// Which protocol's request to send.
+    pub payload: UdpPayload,
+    /// What breaks when this port is closed, named in the finding.
+    #[serde(default)]
+    pub consequence: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UdpPayload {
+    Kpasswd,
+    Ntp,
+}
 
 /// Which directory question an `ldap.directory` check asks of the chosen DC.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -691,6 +723,7 @@ fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> 
         ProbeKind::Locator => Params::Locator(value.try_into().map_err(explain)?),
         ProbeKind::Directory => Params::Directory(value.try_into().map_err(explain)?),
         ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
+        ProbeKind::Udp => Params::Udp(value.try_into().map_err(explain)?),
         ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
         ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),
         ProbeKind::Ike => Params::Ike(value.try_into().map_err(explain)?),

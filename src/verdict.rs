@@ -59,6 +59,7 @@ pub fn decide(
     per_dc: &[String],
     scenario: Scenario,
     incomplete: Option<&str>,
+    vpn_gateways: usize,
 ) -> Verdict {
     let passed_somewhere = |id: &str| {
         results
@@ -85,6 +86,11 @@ pub fn decide(
             )),
             _ => {}
         }
+    }
+    if scenario == Scenario::Vpn && vpn_gateways == 0 {
+        warnings.push(
+            "vpn scenario without a [[vpn]] gateway in the profile: the gateway the user needs at the sign-in screen is not checked".to_string(),
+        );
     }
     let mut notes = Vec::new();
     if scenario == Scenario::Vpn {
@@ -185,6 +191,7 @@ mod tests {
             &per_dc(),
             Scenario::OnPrem,
             None,
+            0,
         );
         assert_eq!(v.status, VerdictStatus::Ready);
         assert!(v.root_cause.is_none());
@@ -198,7 +205,7 @@ mod tests {
             row("dc.gc_srv", "_gc", Status::Fail),
             row("dc.ping", "(no DC)", Status::Skip),
         ];
-        let v = decide(&results, &per_dc(), Scenario::OnPrem, None);
+        let v = decide(&results, &per_dc(), Scenario::OnPrem, None, 1);
         assert_eq!(v.status, VerdictStatus::NotReady);
         assert_eq!(v.root_cause.unwrap().check, "dc.srv");
         assert!(
@@ -217,7 +224,7 @@ mod tests {
             row("ldap.rootdse", "dc1", Status::Pass),
             row("ldap.rootdse", "dead", Status::Fail),
         ];
-        let v = decide(&results, &per_dc(), Scenario::OnPrem, None);
+        let v = decide(&results, &per_dc(), Scenario::OnPrem, None, 1);
         assert_eq!(v.status, VerdictStatus::Warnings);
         assert!(
             v.summary.contains("dead") && v.summary.contains("other DCs pass"),
@@ -233,7 +240,7 @@ mod tests {
             row("ldap.rootdse", "dc2", Status::Fail),
         ];
         assert_eq!(
-            decide(&results, &per_dc(), Scenario::OnPrem, None).status,
+            decide(&results, &per_dc(), Scenario::OnPrem, None, 1).status,
             VerdictStatus::NotReady
         );
     }
@@ -245,15 +252,15 @@ mod tests {
             row("ldap.rootdse", "dc1", Status::Pass),
         ];
         assert_eq!(
-            decide(&results, &per_dc(), Scenario::OnPrem, None).status,
+            decide(&results, &per_dc(), Scenario::OnPrem, None, 1).status,
             VerdictStatus::Warnings
         );
-        let v = decide(&results, &per_dc(), Scenario::OnPrem, Some("deadline"));
+        let v = decide(&results, &per_dc(), Scenario::OnPrem, Some("deadline"), 1);
         assert_eq!(v.status, VerdictStatus::Unknown);
         assert_eq!(v.status.exit_code(), 3);
         let failed = [row("dc.srv", "", Status::Fail)];
         assert_eq!(
-            decide(&failed, &per_dc(), Scenario::OnPrem, Some("deadline")).status,
+            decide(&failed, &per_dc(), Scenario::OnPrem, Some("deadline"), 1).status,
             VerdictStatus::NotReady
         );
     }
@@ -265,8 +272,26 @@ mod tests {
             &per_dc(),
             Scenario::Vpn,
             None,
+            1,
         );
         assert_eq!(v.status, VerdictStatus::Ready);
         assert!(v.notes[0].contains("start the VPN"));
+    }
+
+    #[test]
+    fn vpn_scenario_without_a_gateway_warns() {
+        let v = decide(
+            &[row("dc.srv", "", Status::Skip)],
+            &per_dc(),
+            Scenario::Vpn,
+            None,
+            0,
+        );
+        assert_eq!(v.status, VerdictStatus::Warnings);
+        assert!(
+            v.summary.contains("without a [[vpn]] gateway"),
+            "{}",
+            v.summary
+        );
     }
 }

@@ -871,3 +871,106 @@ fn an_account_without_rights_and_a_missing_ou_are_named() {
         ou.finding
     );
 }
+
+#[test]
+fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    let only = ["--only", "dc.port.kpasswd_udp", "--only", "dc.port.ntp_udp"];
+    let run = env.run(
+        CLIENT,
+        &[&["--dns-server", DC1_IP][..], &only[..]].concat(),
+        &[],
+    );
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    let ntp = run.check("dc.port.ntp_udp", "dc1.corp.jr.test");
+    assert!(
+        ntp.finding.starts_with("NTP answers on UDP 123: stratum 2"),
+        "{}",
+        ntp.finding
+    );
+    assert!(ntp.evidence["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
+    assert_eq!(
+        run.check("dc.port.kpasswd_udp", "dc1.corp.jr.test")
+            .evidence["state"],
+        "open"
+    );
+
+    env.fault(&["reject", "1", "udp", "464"]);
+    env.fault(&["filter", "2", "udp", "123"]);
+    let run = env.run(
+        CLIENT,
+        &[&["--dns-server", DC1_IP, "--timeout", "1s"][..], &only[..]].concat(),
+        &[],
+    );
+    let kpasswd = run.check("dc.port.kpasswd_udp", "dc1.corp.jr.test");
+    assert_eq!(kpasswd.status, Status::Fail);
+    assert!(
+        kpasswd
+            .finding
+            .starts_with("UDP 464 is closed (ICMP port unreachable)"),
+        "{}",
+        kpasswd.finding
+    );
+    // NTP is optional: silence only warns.
+    let ntp = run.check("dc.port.ntp_udp", "dc2.corp.jr.test");
+    assert_eq!(ntp.status, Status::Warn);
+    assert!(
+        ntp.finding.contains("no answer on UDP 123 within 1s")
+            && ntp.finding.ends_with("(optional)"),
+        "{}",
+        ntp.finding
+    );
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+}
+
+#[test]
+fn ctrl_c_prints_the_partial_report_marked_incomplete() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", CLIENT])
+        .arg(env!("CARGO_BIN_EXE_joinready"))
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--dns-server",
+            DC1_IP,
+            "--timeout",
+            "10s",
+            "--deadline",
+            "20s",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start joinready");
+    // `ip netns exec` execs the binary in place, so this pid is joinready's.
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?} after Ctrl-C",
+        started.elapsed()
+    );
+    let run = TestEnv::finish(output, started.elapsed());
+    assert!(!run.report.complete);
+    assert_eq!(run.report.incomplete_reason.as_deref(), Some("interrupted"));
+    assert_eq!(run.exit_code, 3, "{}", run.summary());
+    // What finished before the interrupt is there; the tarpit DC's LDAP check is not finished.
+    assert_eq!(run.check_id("dc.srv").status, Status::Pass);
+    let tarpit = run.check("ldap.rootdse", "tarpit.corp.jr.test");
+    assert_eq!(tarpit.finding, "not finished: interrupted");
+}

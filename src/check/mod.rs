@@ -11,6 +11,7 @@ mod ping;
 mod proxy;
 mod srv;
 mod tcp;
+mod udp;
 mod vpn;
 
 use crate::catalog::{CheckDef, Params};
@@ -221,6 +222,9 @@ pub async fn run(
         }
         (Params::Icmp(params), Some((_, address))) => {
             ping::run(params, address, deadline).await.into()
+        }
+        (Params::Udp(params), Some((_, address))) => {
+            udp::run(params, address, deadline).await.into()
         }
         (Params::Tcp(params), Some((_, address))) => {
             tcp::run(params, address, deadline).await.into()

@@ -13,4 +13,5 @@ pub mod proxy;
 pub mod resolve;
 pub mod tcp;
 pub mod tls;
+pub mod udp;
 pub mod wpad;

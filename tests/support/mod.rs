@@ -1,7 +1,8 @@
 //! The harness for end-to-end tests: one test at a time (faults are shared state), the
 //! environment reset before and after each, the binary always run inside a client namespace.
 
-#![allow(dead_code)]
+// Each test binary uses a different part of the harness.
+#![allow(dead_code, unused_imports)]
 
 pub mod loopback;
 
@@ -156,7 +157,7 @@ impl TestEnv {
         command.output().expect("run joinready")
     }
 
-    fn finish(output: Output, elapsed: Duration) -> Run {
+    pub fn finish(output: Output, elapsed: Duration) -> Run {
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
         assert_matches_schema(&stdout);
