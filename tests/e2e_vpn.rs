@@ -255,13 +255,9 @@ fn tcp_gateway_port_is_checked_and_required() {
     let Some(env) = TestEnv::acquire() else {
         return;
     };
-    let gateways = format!(
-        "{}port = 443\n{}",
-        gateway(VPN_NAME, "tcp"),
-        gateway(VPN_IP, "tcp")
-    );
-    let profile = profile(&env, DC1_IP, &gateways);
-    let run = env.run(CLIENT, &["--profile", &profile, "--only", "vpn"], &[]);
+    let gateways = format!("{}port = 443\n", gateway(VPN_NAME, "tcp"));
+    let with_port = profile(&env, DC1_IP, &gateways);
+    let run = env.run(CLIENT, &["--profile", &with_port, "--only", "vpn"], &[]);
     let open = run.check("vpn.tcp", VPN_NAME);
     assert_eq!(open.status, Status::Pass, "{}", run.summary());
     assert!(
@@ -270,13 +266,17 @@ fn tcp_gateway_port_is_checked_and_required() {
         "{}",
         open.finding
     );
-    let no_port = run.check("vpn.tcp", VPN_IP);
-    assert_eq!(no_port.status, Status::Error);
+    // A tcp gateway without a port is bad input: the profile is refused with its line.
+    let no_port = profile(&env, DC1_IP, &gateway(VPN_IP, "tcp"));
+    let output = env.run_raw(CLIENT, &["run", "--profile", &no_port, "--only", "vpn"], &[]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        no_port.finding.contains("has no port: add `port = "),
-        "{}",
-        no_port.finding
+        stderr.contains(&format!("{no_port}:"))
+            && stderr.contains("of kind \"tcp\" needs a port, e.g. `port = 443`"),
+        "{stderr}"
     );
+    assert!(output.stdout.is_empty());
 }
 
 #[test]
