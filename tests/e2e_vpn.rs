@@ -268,7 +268,11 @@ fn tcp_gateway_port_is_checked_and_required() {
     );
     // A tcp gateway without a port is bad input: the profile is refused with its line.
     let no_port = profile(&env, DC1_IP, &gateway(VPN_IP, "tcp"));
-    let output = env.run_raw(CLIENT, &["run", "--profile", &no_port, "--only", "vpn"], &[]);
+    let output = env.run_raw(
+        CLIENT,
+        &["run", "--profile", &no_port, "--only", "vpn"],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
