@@ -1,0 +1,200 @@
+//! One function per fuzz target: what the target does with one input. Shared by the cargo fuzz
+//! targets (fuzz/fuzz_targets/*.rs) and by tests/fuzz_regressions.rs, which replays the kept
+//! corpus (fixtures/fuzz/<target>/) in a normal `cargo test`, so CI needs no cargo fuzz.
+//!
+//! Each function must never panic, whatever the bytes; it also renders every error and value
+//! it gets (Display, Debug, JSON), since that is what the tool does with them.
+
+#![allow(dead_code)]
+
+use joinready::catalog::Catalog;
+use joinready::duration::{format_duration, parse_duration};
+use joinready::profile::{LoadedProfile, Overrides, Settings};
+use joinready::wire::{cldap, ike, kerberos, ntp};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
+/// The targets, by name: the names of their corpus directories under fixtures/fuzz/.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("cldap", cldap),
+    ("ike", ike),
+    ("kerberos", kerberos),
+    ("ntp", ntp),
+    ("profile", profile),
+    ("catalog", catalog),
+    ("duration", duration),
+];
+
+fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
+    match result {
+        Ok(value) => {
+            let _ = format!("{value:?}");
+        }
+        Err(error) => {
+            let _ = format!("{error} {error:?}");
+        }
+    }
+}
+
+/// A CLDAP reply datagram (the first 4 bytes choose the expected message id), and the same
+/// bytes as a bare netlogon structure.
+pub fn cldap(data: &[u8]) {
+    let id = data
+        .get(..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .unwrap_or(1);
+    let reply = cldap::decode_ping_reply(data.get(4..).unwrap_or_default(), id);
+    show(&reply);
+    if let Ok(response) = &reply {
+        let _ = response.flags.names();
+        let _ = response.dc_ipv4();
+    }
+    let netlogon = cldap::decode_netlogon(data);
+    show(&netlogon);
+}
+
+/// An IKE_SA_INIT reply: the initiator SPI is the datagram's own first 8 bytes (after the
+/// non-ESP marker with NAT-T), so the decoder gets past the "not ours" check.
+pub fn ike(data: &[u8]) {
+    for nat_t in [false, true] {
+        let offset = if nat_t { 4 } else { 0 };
+        let mut spi = [0u8; 8];
+        if let Some(bytes) = data.get(offset..offset + 8) {
+            spi.copy_from_slice(bytes);
+        }
+        let reply = ike::decode_reply(data, spi, nat_t);
+        show(&reply);
+        match &reply {
+            Ok(reply) => {
+                let _ = format!("{:?}", reply.outcome());
+                let _ = reply.notify_types();
+                let _ = reply.invalid_ke_group();
+                let _ = reply.cookie();
+            }
+            Err(error) => {
+                let _ = error.is_from_responder();
+            }
+        }
+    }
+}
+
+/// A KRB-ERROR over UDP, and the same bytes as a TCP record.
+pub fn kerberos(data: &[u8]) {
+    let error = kerberos::decode_krb_error(data);
+    show(&error);
+    if let Ok(error) = &error {
+        let _ = error.error_name();
+        let _ = error.stime_unix_micros();
+    }
+    if let Some(prefix) = data.get(..4) {
+        let _ = kerberos::tcp_record_len([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    }
+    if let Ok(message) = kerberos::unframe_tcp(data) {
+        show(&kerberos::decode_krb_error(message));
+    }
+}
+
+/// An NTP reply; the request's send and receive times are taken from the first 16 bytes too,
+/// so odd clocks (zero, far future) are tried.
+pub fn ntp(data: &[u8]) {
+    let number = |at: usize| {
+        data.get(at..at + 8)
+            .map(|b| u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .unwrap_or(0)
+    };
+    let t1 = Duration::from_nanos(number(data.len().saturating_sub(16)));
+    let t4 = Duration::from_nanos(number(data.len().saturating_sub(8)));
+    for (t1, t4) in [
+        (
+            Duration::from_secs(1_800_000_000),
+            Duration::from_secs(1_800_000_001),
+        ),
+        (t1, t4),
+    ] {
+        let response = ntp::decode_response(data, t1, t4);
+        show(&response);
+    }
+}
+
+fn text(data: &[u8]) -> Option<&str> {
+    std::str::from_utf8(data).ok()
+}
+
+/// A profile: parsed, then merged and validated as `run` does (no search suffix, no flags).
+pub fn profile(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let path = Path::new("fuzz.toml");
+    match LoadedProfile::parse(path, text.to_string()) {
+        Ok(profile) => show(&Settings::resolve(
+            Some(&profile),
+            &Overrides::default(),
+            || None,
+        )),
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}
+
+/// A user's catalog file next to the built-in checks, loaded and validated as `--checks DIR`.
+pub fn catalog(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let directory = catalog_dir();
+    if std::fs::write(directory.join("fuzz.toml"), text).is_err() {
+        return;
+    }
+    match Catalog::load(&[directory]) {
+        Ok(catalog) => {
+            for check in &catalog.checks {
+                let _ = catalog.unknown_selector_message(&check.id);
+            }
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}
+
+/// Removes this thread's catalog directory (the test harness calls it when done).
+pub fn remove_catalog_dir() {
+    let _ = std::fs::remove_dir_all(catalog_dir());
+}
+
+/// One directory per process (per thread, for the test harness), in memory when possible.
+fn catalog_dir() -> PathBuf {
+    thread_local! {
+        static DIR: PathBuf = {
+            let base = if Path::new("/dev/shm").is_dir() {
+                PathBuf::from("/dev/shm")
+            } else {
+                std::env::temp_dir()
+            };
+            let dir = base.join(format!(
+                "joinready-fuzz-catalog-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::create_dir_all(&dir);
+            dir
+        };
+    }
+    DIR.with(Clone::clone)
+}
+
+/// A duration as written on the command line: parsed, and what parses formats back to itself.
+pub fn duration(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    match parse_duration(text) {
+        Ok(value) => {
+            let again = parse_duration(&format_duration(value));
+            assert_eq!(again, Ok(value), "`{text}` does not survive a round trip");
+            let _ = joinready::duration::Human(value).to_string();
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+}
