@@ -196,7 +196,7 @@ pub async fn route_from_pac(
 ) -> Result<Route, Outcome> {
     let Some(pac) = context.pac.get() else {
         let source = if context.settings.proxy.wpad {
-            "no proxy: WPAD found none"
+            "no proxy: WPAD found no working PAC"
         } else {
             "no proxy configured"
         };
