@@ -9,8 +9,8 @@
 //! come from Debian packages (prometheus, libxml2-utils); without them a test is skipped with a
 //! note on a laptop, and fails under fixtures/test-all.sh (JOINREADY_E2E=1).
 
-// The harness re-exports what the end-to-end tests use; these tests need only part of it.
-#[allow(unused_imports)]
+// The harness re-exports what the end-to-end tests use; these tests need only part of it
+// (tests/support/mod.rs allows that for every test binary).
 mod support;
 
 use joinready::report::Report;
