@@ -338,3 +338,40 @@ fn a_broken_pac_script_is_named_with_line_and_column() {
     );
     assert_eq!(wpad.evidence["pac_error"]["line"], 3);
 }
+
+#[test]
+fn dhcp_option_252_comes_before_dns() {
+    let Some(env) = TestEnv::acquire() else {
+        return;
+    };
+    env.fault(&["wpad-on", "proxy"]);
+    let leases = tempfile::tempdir().expect("lease dir");
+    std::fs::write(
+        leases.path().join("dhclient.eth0.leases"),
+        "lease {\n  interface \"eth0\";\n  option unknown-252 \"http://web.corp.jr.test/wpad.dat\";\n}\n",
+    )
+    .expect("write lease");
+    let places = leases.path().display().to_string();
+    let run = run_endpoints(
+        &env,
+        &profile(&env, ""),
+        &[("JOINREADY_DHCP_LEASES", &places)],
+    );
+    let wpad = run.check("proxy.wpad", "corp.jr.test");
+    assert_eq!(wpad.status, Status::Pass, "{}", run.summary());
+    assert!(
+        wpad.finding.starts_with(&format!(
+            "WPAD: http://web.corp.jr.test/wpad.dat ({WEB_IP}) answers HTTP/1.1 200 OK"
+        )),
+        "{}",
+        wpad.finding
+    );
+    assert_eq!(
+        wpad.evidence["asked"][0]["option_252"],
+        "http://web.corp.jr.test/wpad.dat"
+    );
+    assert!(run
+        .check("endpoints.reach", EP)
+        .finding
+        .starts_with("PAC http://web.corp.jr.test/wpad.dat says PROXY"));
+}

@@ -9,7 +9,7 @@ use crate::model::Outcome;
 use crate::pac::{find_proxy, run_once, Environment, Limits};
 use crate::probe::proxy::{parse_pac_result, redact};
 use crate::probe::resolve::resolve;
-use crate::probe::wpad::{candidates, fetch, PAC_MIME};
+use crate::probe::wpad::{candidates, dhcp_wpad_urls, fetch_path, LEASE_PLACES, PAC_MIME};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -70,6 +70,25 @@ pub async fn wpad(params: &WpadParams, context: &CheckContext, deadline: Instant
             json!({ "mode": "direct" }),
         );
     }
+    // DHCP option 252 first, as Windows does; JOINREADY_DHCP_LEASES (directories separated by
+    // `:`) replaces the usual lease places.
+    let places: Vec<String> = match std::env::var("JOINREADY_DHCP_LEASES") {
+        Ok(list) => list
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect(),
+        Err(_) => LEASE_PLACES.iter().map(|p| p.to_string()).collect(),
+    };
+    let leases = tokio::task::spawn_blocking(move || {
+        let places: Vec<&str> = places.iter().map(String::as_str).collect();
+        dhcp_wpad_urls(&places)
+    })
+    .await
+    .unwrap_or_default();
+    if let Some((lease, url)) = leases.first() {
+        return dhcp_pac(params, context, lease, url, deadline).await;
+    }
     let names = candidates(&settings.domain);
     let mut asked = Vec::new();
     for name in &names {
@@ -84,6 +103,7 @@ pub async fn wpad(params: &WpadParams, context: &CheckContext, deadline: Instant
                     params,
                     context,
                     name,
+                    "/wpad.dat",
                     SocketAddr::new(ip, 80),
                     asked,
                     deadline,
@@ -103,16 +123,63 @@ pub async fn wpad(params: &WpadParams, context: &CheckContext, deadline: Instant
     )
 }
 
+/// The PAC file DHCP option 252 names.
+async fn dhcp_pac(
+    params: &WpadParams,
+    context: &CheckContext,
+    lease: &str,
+    url: &str,
+    deadline: Instant,
+) -> Outcome {
+    let origin = json!({ "dhcp_lease": lease, "option_252": url });
+    let parsed = match crate::probe::proxy::parse_web_url(url) {
+        Ok(parsed) if !parsed.https => parsed,
+        _ => {
+            return Outcome::warn(
+                format!("DHCP option 252 in {lease} names {url}, which is not an http:// URL WinHTTP fetches; Windows then tries DNS"),
+                json!({ "mode": "dhcp", "asked": [origin] }),
+            )
+        }
+    };
+    let resolved = resolve(&parsed.host, &context.dns_servers, deadline).await;
+    let Some(ip) = resolved.as_ref().ok().and_then(|r| r.first()) else {
+        return Outcome::warn(
+            format!(
+                "DHCP option 252 in {lease} names {url}, but {} does not resolve",
+                parsed.host
+            ),
+            json!({ "mode": "dhcp", "asked": [origin] }),
+        );
+    };
+    let host = if parsed.port == 80 {
+        parsed.host.clone()
+    } else {
+        format!("{}:{}", parsed.host, parsed.port)
+    };
+    let address = SocketAddr::new(ip, parsed.port);
+    fetch_pac(
+        params,
+        context,
+        &host,
+        &parsed.path,
+        address,
+        vec![origin],
+        deadline,
+    )
+    .await
+}
+
 async fn fetch_pac(
     params: &WpadParams,
     context: &CheckContext,
     name: &str,
+    path: &str,
     address: SocketAddr,
     asked: Vec<serde_json::Value>,
     deadline: Instant,
 ) -> Outcome {
-    let url = format!("http://{name}/wpad.dat");
-    let fetched = match fetch(address, name, params.max_bytes, deadline).await {
+    let url = format!("http://{name}{path}");
+    let fetched = match fetch_path(address, name, path, params.max_bytes, deadline).await {
         Ok(fetched) => fetched,
         Err(error) => {
             return Outcome::warn(

@@ -27,6 +27,82 @@ pub fn candidates(suffix: &str) -> Vec<String> {
         .collect()
 }
 
+/// Where Linux DHCP clients keep their leases; option 252 (the PAC URL) is read from them.
+pub const LEASE_PLACES: &[&str] = &[
+    "/var/lib/dhcp",
+    "/var/lib/dhclient",
+    "/var/lib/NetworkManager",
+    "/run/systemd/netif/leases",
+];
+
+/// The PAC URL of DHCP option 252 in one lease file's text, if it has one: dhclient writes
+/// `option wpad "URL";` (when declared) or `option unknown-252 "URL";` / hex bytes, the last
+/// lease last; systemd-networkd writes private options as `OPTION_252=<hex>`.
+pub fn option_252(text: &str) -> Option<String> {
+    let mut found = None;
+    for line in text.lines().map(str::trim) {
+        let value = if let Some(rest) = line
+            .strip_prefix("option wpad ")
+            .or_else(|| line.strip_prefix("option unknown-252 "))
+            .or_else(|| line.strip_prefix("option wpad-url "))
+        {
+            let rest = rest.trim_end_matches(';').trim();
+            if let Some(quoted) = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                Some(quoted.to_string())
+            } else {
+                hex_text(&rest.replace(':', ""))
+            }
+        } else if let Some(hex) = line.strip_prefix("OPTION_252=") {
+            hex_text(hex.trim())
+        } else {
+            None
+        };
+        if let Some(url) = value.map(|v| v.trim_end_matches('\0').trim().to_string()) {
+            if url.starts_with("http://") || url.starts_with("https://") {
+                found = Some(url);
+            }
+        }
+    }
+    found
+}
+
+fn hex_text(hex: &str) -> Option<String> {
+    if hex.len() % 2 != 0 || hex.is_empty() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// The option-252 URLs of the lease files under `places`, with the file each came from.
+pub fn dhcp_wpad_urls(places: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for place in places {
+        let Ok(entries) = std::fs::read_dir(place) else {
+            continue;
+        };
+        // Bounded: at most 64 files per place, each read only up to 256 KiB.
+        for entry in entries.filter_map(Result::ok).take(64) {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(bytes.get(..256 * 1024).unwrap_or(&bytes));
+            if let Some(url) = option_252(&text) {
+                found.push((path.display().to_string(), url));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WpadError {
     #[error("TCP 80 {0}")]
@@ -86,12 +162,23 @@ pub async fn fetch(
     limit: usize,
     deadline: Instant,
 ) -> Result<WpadFetch, WpadError> {
+    fetch_path(address, host, "/wpad.dat", limit, deadline).await
+}
+
+/// `GET path` from `address` with `Host: host` (the URL DHCP option 252 names).
+pub async fn fetch_path(
+    address: SocketAddr,
+    host: &str,
+    path: &str,
+    limit: usize,
+    deadline: Instant,
+) -> Result<WpadFetch, WpadError> {
     let started = Instant::now();
     let (mut stream, connected) = connect(address, deadline)
         .await
         .map_err(WpadError::Connect)?;
     let request = format!(
-        "GET /wpad.dat HTTP/1.1\r\nHost: {host}\r\nUser-Agent: joinready/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: joinready/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     );
     let tokio_deadline = tokio::time::Instant::from_std(deadline);
@@ -148,7 +235,7 @@ pub async fn fetch(
         return Err(WpadError::TooLarge { limit });
     }
     Ok(WpadFetch {
-        url: format!("http://{host}/wpad.dat"),
+        url: format!("http://{host}{path}"),
         address,
         connect_ms: connected.connect_ms,
         status: parsed.status,
@@ -182,6 +269,35 @@ mod tests {
         assert_eq!(candidates("example.com"), vec!["wpad.example.com"]);
         assert!(candidates("localdomain").is_empty());
         assert!(candidates("").is_empty());
+    }
+
+    #[test]
+    fn dhcp_option_252_from_lease_files() {
+        let dhclient = "lease {\n  interface \"eth0\";\n  option wpad \"http://old.corp/wpad.dat\";\n}\nlease {\n  option unknown-252 \"http://wpad.corp.jr.test/proxy.pac\";\n}\n";
+        assert_eq!(
+            option_252(dhclient).as_deref(),
+            Some("http://wpad.corp.jr.test/proxy.pac")
+        );
+        // "http://a/p.pac" as dhclient prints bytes it cannot name, and as networkd stores them.
+        assert_eq!(
+            option_252("  option unknown-252 68:74:74:70:3a:2f:2f:61:2f:70:2e:70:61:63:00;")
+                .as_deref(),
+            Some("http://a/p.pac")
+        );
+        assert_eq!(
+            option_252("ADDRESS=10.0.0.5\nOPTION_252=687474703a2f2f612f702e706163\n").as_deref(),
+            Some("http://a/p.pac")
+        );
+        assert_eq!(option_252("option wpad \"not a url\";"), None);
+        assert_eq!(option_252("OPTION_252=zz"), None);
+        assert_eq!(option_252(""), None);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dhclient.eth0.leases"), dhclient).unwrap();
+        std::fs::write(dir.path().join("other"), "nothing").unwrap();
+        let place = dir.path().display().to_string();
+        let found = dhcp_wpad_urls(&[place.as_str(), "/nonexistent/leases"]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "http://wpad.corp.jr.test/proxy.pac");
     }
 
     #[test]
