@@ -67,7 +67,7 @@ pub fn option_252(text: &str) -> Option<String> {
 }
 
 fn hex_text(hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 || hex.is_empty() {
+    if !hex.len().is_multiple_of(2) || hex.is_empty() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())
