@@ -5,10 +5,12 @@ use crate::model::Outcome;
 use crate::probe::kerberos::{as_req, local_unix_micros, KerberosProbeError};
 use crate::probe::ldap::read_rootdse;
 use crate::probe::tcp::millis;
+use crate::probe::udp::exchange;
 use crate::wire::ber::parse_generalized_time;
+use crate::wire::ntp;
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// From here on a warning: half of Kerberos' tolerance is gone.
 const WARN_MS: f64 = 2.0 * 60_000.0;
@@ -77,23 +79,44 @@ pub async fn skew(address: IpAddr, realm: &str, deadline: Instant) -> Outcome {
             Some((text, (dc_micros - (before + after) / 2) as f64 / 1_000.0))
         })
     };
-    let (kdc, ldap) = tokio::join!(kdc, ldap);
+    // Where the DC serves NTP, its answer is a third, sub-second view of its clock.
+    let ntp = async {
+        let since_epoch = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+        };
+        let t1 = since_epoch();
+        let reply = exchange(
+            SocketAddr::new(address, 123),
+            &ntp::encode_request(t1),
+            deadline,
+        )
+        .await
+        .ok()?;
+        ntp::decode_response(&reply.bytes, t1, since_epoch())
+            .ok()
+            .map(|answer| answer.offset_ms)
+    };
+    let (kdc, ldap, ntp_offset) = tokio::join!(kdc, ldap, ntp);
     let kdc_offset = kdc.as_ref().ok().map(|answer| answer.offset_ms);
     let evidence = json!({
         "kdc_offset_ms": kdc_offset,
         "kdc_error": kdc.as_ref().err().map(ToString::to_string),
         "rootdse_current_time": ldap.as_ref().map(|(text, _)| text.clone()),
         "rootdse_offset_ms": ldap.as_ref().map(|(_, offset)| *offset),
+        "ntp_offset_ms": ntp_offset,
         "warn_at_ms": WARN_MS,
         "fail_at_ms": FAIL_MS,
     });
-    // The KDC's stime is what Kerberos itself compares; the rootDSE is the fallback.
-    let (offset, source) = match (kdc_offset, &ldap) {
-        (Some(offset), _) => (offset, "KDC time (KRB-ERROR stime)"),
-        (None, Some((_, offset))) => (*offset, "rootDSE currentTime"),
-        (None, None) => {
+    // The KDC's stime is what Kerberos itself compares; NTP and the rootDSE are fallbacks.
+    let (offset, source) = match (kdc_offset, ntp_offset, &ldap) {
+        (Some(offset), _, _) => (offset, "KDC time (KRB-ERROR stime)"),
+        (None, Some(offset), _) => (offset, "DC's NTP answer"),
+        (None, None, Some((_, offset))) => (*offset, "rootDSE currentTime"),
+        (None, None, None) => {
             return Outcome::fail(
-                "cannot read the DC's clock: neither the KDC (UDP 88) nor the rootDSE (TCP 389) answered",
+                "cannot read the DC's clock: neither the KDC (UDP 88), NTP (UDP 123) nor the rootDSE (TCP 389) answered",
                 evidence,
             )
         }
