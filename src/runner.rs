@@ -501,3 +501,39 @@ async fn blocked_by_needs(shared: &Shared, def: &CheckDef, target: &Target) -> O
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Catalog, Params};
+    use crate::profile::{LoadedProfile, Overrides, Settings};
+
+    fn settings(text: &str) -> Settings {
+        let profile = LoadedProfile::parse(std::path::Path::new("p.toml"), text.into()).unwrap();
+        Settings::resolve(Some(&profile), &Overrides::default(), || None).unwrap()
+    }
+
+    #[test]
+    fn endpoints_fan_out_over_the_chosen_sets_then_the_profiles_own() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let def = catalog.get("endpoints.reach").unwrap();
+        let Params::Endpoint(params) = &def.params else {
+            panic!("endpoint params")
+        };
+        let none = selected_endpoints(def, &settings("domain = \"a.test\"\n"));
+        assert!(none.is_empty(), "no set chosen, no endpoint");
+        let chosen = selected_endpoints(
+            def,
+            &settings("domain = \"a.test\"\n[endpoints]\nsets = [\"hybrid-join\"]\n[[endpoints.extra]]\nurl = \"https://sts.a.test/adfs/ls/\"\n[[endpoints.extra]]\nurl = \"https://login.microsoftonline.com/\"\n"),
+        );
+        let in_set = params
+            .endpoints
+            .iter()
+            .filter(|e| e.sets.iter().any(|s| s == "hybrid-join"))
+            .count();
+        // The extra that the set already lists runs once; the other one comes last.
+        assert_eq!(chosen.len(), in_set + 1);
+        assert_eq!(chosen.last().unwrap().host, "sts.a.test");
+        assert!(chosen.iter().all(|e| e.host != "manage.microsoft.com"));
+    }
+}
