@@ -125,6 +125,10 @@ impl Shared {
         } else {
             def.remedy.clone()
         };
+        let (finding, evidence) = match &self.context.password {
+            Some(secret) => redact(outcome.finding, outcome.evidence, secret.expose()),
+            None => (outcome.finding, outcome.evidence),
+        };
         CheckResult {
             id: def.id.clone(),
             area: def.area,
@@ -132,11 +136,36 @@ impl Shared {
             target,
             status: outcome.status,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            finding: outcome.finding,
+            finding,
             remedy,
             needs: def.needs.clone(),
-            evidence: outcome.evidence,
+            evidence,
         }
+    }
+}
+
+/// A server may echo what it was sent (a bind error quoting the request): no result ever
+/// carries the bind password, whatever a probe put into its finding or evidence.
+fn redact(
+    finding: String,
+    mut evidence: serde_json::Value,
+    secret: &str,
+) -> (String, serde_json::Value) {
+    if secret.is_empty() {
+        return (finding, evidence);
+    }
+    redact_value(&mut evidence, secret);
+    (finding.replace(secret, "***"), evidence)
+}
+
+fn redact_value(value: &mut serde_json::Value, secret: &str) {
+    match value {
+        serde_json::Value::String(text) if text.contains(secret) => {
+            *text = text.replace(secret, "***");
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, secret)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, secret)),
+        _ => {}
     }
 }
 
@@ -505,6 +534,20 @@ async fn blocked_by_needs(shared: &Shared, def: &CheckDef, target: &Target) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bind_password_is_redacted_from_findings_and_evidence() {
+        let (finding, evidence) = redact(
+            "server says: bad password hunter2".into(),
+            serde_json::json!({ "text": "hunter2", "nested": ["x hunter2 y"], "q": "a\"hunter2" }),
+            "hunter2",
+        );
+        assert_eq!(finding, "server says: bad password ***");
+        assert_eq!(
+            evidence,
+            serde_json::json!({ "text": "***", "nested": ["x *** y"], "q": "a\"***" })
+        );
+    }
     use crate::catalog::{Catalog, Params};
     use crate::profile::{LoadedProfile, Overrides, Settings};
 
