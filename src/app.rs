@@ -254,9 +254,16 @@ pub async fn preflight(
         dns_servers.clone(),
         password.map(|(secret, _)| secret),
     ));
+    // Targets that stand in for one another: any DC (the DC locator moves on) or any of the
+    // profile's VPN gateways will do. Every internet endpoint is needed on its own.
     let per_dc: Vec<String> = checks
         .iter()
-        .filter(|c| c.for_each.is_some())
+        .filter(|c| {
+            matches!(
+                c.for_each,
+                Some(crate::catalog::ForEach::Dc | crate::catalog::ForEach::VpnGateway)
+            )
+        })
         .map(|c| c.id.clone())
         .collect();
     let total = checks.len();

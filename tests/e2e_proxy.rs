@@ -78,8 +78,10 @@ fn no_wpad_record_means_direct_and_the_proxy_only_endpoint_is_refused() {
     assert!(direct.finding.contains("answers HTTP/1.1 200 OK"));
     assert_eq!(direct.evidence["inspection"]["public_root"], true);
     assert_eq!(direct.evidence["tls"]["verified"], true);
-    // The exit code is not asserted: the verdict still treats every per-target check like a
-    // per-DC one ("other DCs pass" makes this failure a warning); see src/app.rs `per_dc`.
+    // Every endpoint is needed on its own: one that cannot be reached is NOT READY even when
+    // another endpoint answers.
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    assert_eq!(run.report.verdict.root_cause.as_ref().unwrap().target, EP);
 }
 
 #[test]
