@@ -70,7 +70,45 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
     let Some(check) = catalog.get(id) else {
         bail!("{}", catalog.unknown_selector_message(id));
     };
-    let params = serde_json::to_string(&check.params).unwrap_or_default();
+    // The endpoint catalog is data too long for one line: list it, one endpoint a line.
+    let (params, endpoints) = match &check.params {
+        crate::catalog::Params::Endpoint(endpoint) => {
+            let mut listing = String::from("\nEndpoints (set: host, what it is for, source):\n");
+            for e in &endpoint.endpoints {
+                let mut notes = Vec::new();
+                if let Some(wildcard) = &e.wildcard {
+                    notes.push(format!("stands for {wildcard}"));
+                }
+                if e.tls_inspection == crate::profile::TlsInspection::Forbidden {
+                    notes.push("no TLS inspection".to_string());
+                }
+                if e.optional {
+                    notes.push("optional".to_string());
+                }
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", notes.join("; "))
+                };
+                listing.push_str(&format!(
+                    "  {}: {} {}{notes}, {} ({})\n",
+                    e.sets.join("/"),
+                    e.protocol.as_str(),
+                    e.label(),
+                    e.purpose,
+                    e.source
+                ));
+            }
+            (
+                format!("({} endpoints, listed below)", endpoint.endpoints.len()),
+                listing,
+            )
+        }
+        other => (
+            serde_json::to_string(other).unwrap_or_default(),
+            String::new(),
+        ),
+    };
     let needs = if check.needs.is_empty() {
         "nothing".to_string()
     } else {
@@ -78,7 +116,7 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
     };
     let runs = check.for_each.map_or("once", |each| each.runs());
     let text = format!(
-        "{id}: {title}\n\narea: {area}\nprobe: {probe} {params}\nruns: {runs}\nneeds: {needs}\ndefined in: {source}\n\nWhy it matters:\n{why}\n\nHow to fix a failure:\n{remedy}\n",
+        "{id}: {title}\n\narea: {area}\nprobe: {probe} {params}\nruns: {runs}\nneeds: {needs}\ndefined in: {source}\n\nWhy it matters:\n{why}\n\nHow to fix a failure:\n{remedy}\n{endpoints}",
         title = check.title,
         area = check.area,
         probe = check.probe.as_str(),
