@@ -6,7 +6,6 @@ use crate::wire::cldap::{
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 
 /// Datagrams that are not our answer (wrong id, garbage) before giving up on a DC.
 const MAX_STRAY_DATAGRAMS: usize = 16;
@@ -41,13 +40,9 @@ pub async fn ping(
             CldapProbeError::Io(e.to_string())
         }
     };
-    let local: SocketAddr = if address.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).await.map_err(io)?;
-    socket.connect(address).await.map_err(io)?;
+    let socket = crate::probe::udp::connected_socket(address)
+        .await
+        .map_err(io)?;
     let message_id = rand::random::<u32>() & 0x7fff_ffff;
     let request = encode_ping(message_id, &PingRequest::new(domain));
     let started = Instant::now();

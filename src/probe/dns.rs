@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 /// Largest answer read over TCP; Samba and Windows answers for a domain fit many times over.
@@ -197,17 +197,7 @@ async fn udp_exchange(
     deadline: tokio::time::Instant,
     wait: Duration,
 ) -> Result<Message, DnsError> {
-    let local: SocketAddr = if server.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| io_error(e, server.port()))?;
-    // A connected socket only hears from the server and sees ICMP port unreachable as an error.
-    socket
-        .connect(server)
+    let socket = crate::probe::udp::connected_socket(server)
         .await
         .map_err(|e| io_error(e, server.port()))?;
     socket

@@ -12,7 +12,6 @@ use crate::wire::ike::{decode_reply, encode_sa_init, IkeReply, NotifyType, Outco
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 use tokio::time::timeout_at;
 
 /// ECP-256: the group Windows' built-in IKEv2 client and strongSwan both offer by default.
@@ -214,18 +213,9 @@ pub async fn probe(
     let ke = ecp256_public_key()?;
     let request = encode_sa_init(spi_i, &nonce, &ke, DH_GROUP, nat_t);
 
-    let local: SocketAddr = if address.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local)
-        .await
-        .map_err(|e| io_error(address, &e, 0))?;
     // Connected: only the gateway's datagrams arrive, and ICMP port unreachable becomes
     // ECONNREFUSED on the next send or receive.
-    socket
-        .connect(address)
+    let socket = crate::probe::udp::connected_socket(address)
         .await
         .map_err(|e| io_error(address, &e, 0))?;
 

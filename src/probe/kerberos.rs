@@ -5,7 +5,6 @@
 use crate::wire::kerberos::{decode_krb_error, encode_as_req, KerberosError, KrbError};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::net::UdpSocket;
 
 /// A principal no directory has, so the KDC answers without touching a real account.
 const PROBE_PRINCIPAL: &str = "joinready-probe";
@@ -51,13 +50,9 @@ pub async fn as_req(
             KerberosProbeError::Io(e.to_string())
         }
     };
-    let local: SocketAddr = if address.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).await.map_err(io)?;
-    socket.connect(address).await.map_err(io)?;
+    let socket = crate::probe::udp::connected_socket(address)
+        .await
+        .map_err(io)?;
     let sent_at = SystemTime::now();
     let started = Instant::now();
     let request = encode_as_req(

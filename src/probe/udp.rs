@@ -15,6 +15,20 @@ pub enum UdpError {
     Io(String),
 }
 
+/// A UDP socket bound to the unspecified address of `address`'s family and connected to
+/// `address`: it hears only that peer, and an ICMP port unreachable comes back as
+/// ECONNREFUSED, which tells a closed port from a silent one.
+pub async fn connected_socket(address: SocketAddr) -> std::io::Result<UdpSocket> {
+    let local: SocketAddr = if address.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(local).await?;
+    socket.connect(address).await?;
+    Ok(socket)
+}
+
 pub struct UdpReply {
     pub bytes: Vec<u8>,
     pub rtt: Duration,
@@ -33,13 +47,7 @@ pub async fn exchange(
             UdpError::Io(e.to_string())
         }
     };
-    let local: SocketAddr = if address.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).await.map_err(io)?;
-    socket.connect(address).await.map_err(io)?;
+    let socket = connected_socket(address).await.map_err(io)?;
     let started = Instant::now();
     let waited = deadline.saturating_duration_since(started);
     let exchange = async {
