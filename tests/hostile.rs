@@ -17,8 +17,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use support::loopback::{
     bind_tcp, bind_udp, black_hole, captured_netlogon, cldap_reply, cldap_responder, run_local,
-    tcp_reset_after_hello, tcp_tarpit, udp_responder, DnsTcp, DnsUdp, FakeDns, FakeLdap, LdapMode,
-    DC_NAME, DOMAIN, STAY_LOCAL,
+    tcp_answer_then_close, tcp_reset_after_hello, tcp_tarpit, udp_responder, DnsTcp, DnsUdp,
+    FakeDns, FakeLdap, LdapMode, DC_NAME, DOMAIN, STAY_LOCAL,
 };
 use support::{Run, Status, TestEnv, VerdictStatus};
 
@@ -489,4 +489,94 @@ fn a_dc_hostile_on_every_port_gives_a_full_report_in_time() {
     }
     assert_exit(&run, 2);
     assert_eq!(run.report.verdict.status, VerdictStatus::NotReady);
+}
+
+// --- Proxies ------------------------------------------------------------------------------------
+
+/// An endpoint reached through the proxy on `proxy` (never through DNS: the proxy resolves it).
+fn run_through_proxy(proxy: SocketAddr) -> Run {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("proxy.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "domain = \"{DOMAIN}\"\n[proxy]\nwpad = false\nurl = \"http://{proxy}\"\n[[endpoints.extra]]\nurl = \"https://ep.{DOMAIN}/\"\ntls_inspection = \"forbidden\"\n"
+        ),
+    )
+    .expect("write profile");
+    run_local(
+        &[
+            "--profile",
+            profile.to_str().expect("utf-8 path"),
+            "--only",
+            "endpoints",
+            "--timeout",
+            TIMEOUT,
+            "--deadline",
+            DEADLINE,
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn a_proxy_answering_502_is_named() {
+    let address = SocketAddr::from((ip(40), 3128));
+    let Some(listener) = bind_tcp(address) else {
+        return;
+    };
+    let _proxy = tcp_answer_then_close(
+        listener,
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+    );
+    let run = run_through_proxy(address);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_finding(
+        &run,
+        "endpoints.reach",
+        "ep.corp.jr.test",
+        Status::Fail,
+        &["502"],
+    );
+}
+
+#[test]
+fn a_proxy_answering_garbage_is_named() {
+    let address = SocketAddr::from((ip(41), 3128));
+    let Some(listener) = bind_tcp(address) else {
+        return;
+    };
+    let _proxy = tcp_answer_then_close(listener, b"\x16\x03\x01\x00\x05hello garbage\r\n\r\n");
+    let run = run_through_proxy(address);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    let check = run.check("endpoints.reach", "ep.corp.jr.test");
+    assert_eq!(check.status, Status::Fail, "{}", run.summary());
+    assert!(
+        check.finding.contains("via proxy") && check.finding.contains("the answer is not HTTP"),
+        "{}",
+        check.finding
+    );
+}
+
+#[test]
+fn a_proxy_tarpit_ends_within_the_timeout() {
+    let address = SocketAddr::from((ip(42), 3128));
+    let Some(listener) = bind_tcp(address) else {
+        return;
+    };
+    let _proxy = tcp_tarpit(listener);
+    let run = run_through_proxy(address);
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    let check = run.check("endpoints.reach", "ep.corp.jr.test");
+    assert_eq!(check.status, Status::Fail, "{}", run.summary());
+    assert!(
+        check
+            .finding
+            .contains("the proxy did not answer CONNECT: no HTTP response within"),
+        "{}",
+        check.finding
+    );
 }

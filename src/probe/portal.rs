@@ -53,7 +53,7 @@ pub enum PortalError {
     Silent { phase: Phase, waited: Duration },
     #[error("{phase} failed: {reason}")]
     Io { phase: Phase, reason: String },
-    #[error("the portal's answer is not HTTP: {0}")]
+    #[error("the answer is not HTTP: {0}")]
     NotHttp(String),
     #[error("{0}")]
     Trust(#[from] TrustError),

@@ -140,6 +140,26 @@ pub fn tcp_tarpit(listener: TcpListener) -> Guard {
     })
 }
 
+/// Reads the client's request head (up to a blank line or 16 KiB), writes `reply`, closes.
+pub fn tcp_answer_then_close(listener: TcpListener, reply: &'static [u8]) -> Guard {
+    accept_loop(listener, move |mut stream, stop, born| {
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !stop.stopped(born)
+            && head.len() < 16 * 1024
+            && !head.windows(4).any(|w| w == b"\r\n\r\n")
+        {
+            match stream.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(n) => head.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
+        }
+        let _ = stream.write_all(reply);
+    })
+}
+
 /// Reads the first bytes a client sends (a TLS ClientHello), then resets the connection.
 pub fn tcp_reset_after_hello(listener: TcpListener) -> Guard {
     accept_loop(listener, |mut stream, stop, born| {
