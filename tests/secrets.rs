@@ -1,6 +1,7 @@
 //! The bind password appears in no output: every format (table, json, prometheus, junit), every
 //! verbosity (-q, none, -v, -vv), to stdout and to `--output FILE`, with the password from
-//! JOINREADY_BIND_PASSWORD and from `[ldap] bind_password_file`.
+//! JOINREADY_BIND_PASSWORD and from `[ldap] bind_password_file`; and the same for proxy
+//! credentials (in the proxy URL, or JOINREADY_PROXY_USER/PASSWORD) and their Basic token.
 //!
 //! The DC is a fake on loopback (tests/support/loopback.rs): DNS on 127.0.0.1 names
 //! dc1.corp.jr.test at 127.0.78.1, where an LDAP server accepts any simple bind (and records
@@ -177,4 +178,102 @@ fn the_bind_password_appears_in_no_output_against_the_real_dcs() {
         )
     });
     assert_eq!(runs, 32);
+}
+
+/// A proxy on loopback that asks for Basic credentials (407), then records the
+/// Proxy-Authorization it gets and answers 502, so no endpoint is ever reached.
+fn fake_authenticating_proxy(
+    address: std::net::SocketAddr,
+) -> Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>> {
+    use std::io::{Read, Write};
+    let listener = support::loopback::bind_tcp(address)?;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut served = 0;
+        // Bounded in count and time: the test needs a few hundred connections at most.
+        while served < 2_000 && started.elapsed() < std::time::Duration::from_secs(120) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut head = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while head.len() < 16 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let authorization = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("proxy-authorization:"))
+                .map(|l| {
+                    l.split_once(':')
+                        .map(|(_, v)| v.trim().to_string())
+                        .unwrap_or_default()
+                });
+            let reply: &[u8] = match authorization {
+                Some(value) => {
+                    record.lock().unwrap_or_else(|p| p.into_inner()).push(value);
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+                }
+                None => b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n",
+            };
+            let _ = stream.write_all(reply);
+        }
+    });
+    Some(seen)
+}
+
+#[test]
+fn proxy_credentials_appear_in_no_output_format_or_file() {
+    let address = std::net::SocketAddr::from((Ipv4Addr::new(127, 0, 78, 2), 3128));
+    let Some(seen) = fake_authenticating_proxy(address) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let (user, in_url, in_env) = ("jr", "Url-Proxy-Secret-91c2", "Env-Proxy-Secret-5d0e");
+    let profile_text = |credentials: &str| {
+        format!(
+            "domain = \"corp.jr.test\"\ntimeout = \"1s\"\ndeadline = \"4s\"\n[proxy]\nwpad = false\nurl = \"http://{credentials}{address}\"\n[[endpoints.extra]]\nurl = \"https://ep.corp.jr.test/\"\n"
+        )
+    };
+    for (password, credentials, env) in [
+        (in_url, format!("{user}:{in_url}@"), Vec::new()),
+        (
+            in_env,
+            String::new(),
+            vec![
+                ("JOINREADY_PROXY_USER", user),
+                ("JOINREADY_PROXY_PASSWORD", in_env),
+            ],
+        ),
+    ] {
+        let profile = scratch
+            .path()
+            .join(format!("proxy-{}.toml", password.len()));
+        std::fs::write(&profile, profile_text(&credentials)).expect("write profile");
+        let profile_arg = profile.display().to_string();
+        let run = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(["--profile", &profile_arg, "--only", "endpoints"]);
+            run_raw(&all, &env).0
+        };
+        // The password, and the whole Basic token the proxy got, appear nowhere.
+        let token = base64(format!("{user}:{password}").as_bytes());
+        assert_eq!(every_output(password, scratch.path(), &run), 32);
+        assert_eq!(every_output(&token, scratch.path(), &run), 32);
+        let sent = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert!(
+            sent.contains(&format!("Basic {token}")),
+            "the credentials never reached the proxy: {} authorizations seen",
+            sent.len()
+        );
+    }
 }
