@@ -10,6 +10,7 @@
 use joinready::catalog::Catalog;
 use joinready::duration::{format_duration, parse_duration};
 use joinready::profile::{LoadedProfile, Overrides, Settings};
+use joinready::probe::proxy::{parse_pac_result, parse_proxy_url, parse_web_url};
 use joinready::wire::{cldap, ike, kerberos, ntp};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("profile", profile),
     ("catalog", catalog),
     ("duration", duration),
+    ("pac_result", pac_result),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -197,4 +199,13 @@ pub fn duration(data: &[u8]) {
             let _ = error.to_string();
         }
     }
+}
+
+/// A PAC script's answer ("PROXY proxy:3128; DIRECT"), and the same text as a proxy URL and an
+/// endpoint URL: the three strings joinready parses from PAC files, profiles and the environment.
+pub fn pac_result(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    show(&parse_pac_result(&text));
+    show(&parse_proxy_url(&text));
+    show(&parse_web_url(&text));
 }
