@@ -283,12 +283,19 @@ pub async fn run(
     }
 
     let all_done = async { while tasks.join_next().await.is_some() {} };
+    // Biased, deadline first: on a loaded machine the run may be polled only after both the
+    // deadline and the last check have come; the deadline then decides, not a coin toss.
     let incomplete = tokio::select! {
-        _ = all_done => None,
+        biased;
         _ = tokio::time::sleep(deadline) => Some(format!("the run's deadline of {} was reached", format_duration(deadline))),
         _ = cancel => Some("interrupted".to_string()),
+        _ = all_done => None,
     };
     tasks.abort_all();
+    // Every check may have finished in the same instant the deadline came: then nothing is
+    // missing and the run is complete.
+    let incomplete =
+        incomplete.filter(|_| shared.board.with_state(|state| !state.pending.is_empty()));
 
     let (mut results, dcs) = shared.board.with_state(|state| {
         let mut results: Vec<CheckResult> = state.results.values().cloned().collect();
