@@ -580,3 +580,163 @@ fn a_proxy_tarpit_ends_within_the_timeout() {
         check.finding
     );
 }
+
+// --- WPAD and PAC ------------------------------------------------------------------------------
+
+/// A web server on `address` port 80 that answers every request with `head` then `body`
+/// repeated up to `repeat` times (a bounded stream) and closes.
+fn serve_wpad(
+    address: Ipv4Addr,
+    head: &'static str,
+    body: &'static [u8],
+    repeat: usize,
+) -> Option<support::loopback::Guard> {
+    use std::io::{Read, Write};
+    let listener = bind_tcp(SocketAddr::from((address, 80)))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let thread_stop = stop.clone();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut served = 0;
+        while served < 20
+            && started.elapsed() < Duration::from_secs(30)
+            && !thread_stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            if stream.write_all(head.as_bytes()).is_err() {
+                continue;
+            }
+            for _ in 0..repeat {
+                // The client stops reading at its cap and closes: that ends this loop.
+                if stream.write_all(body).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    Some(support::loopback::Guard::from_flag(stop))
+}
+
+fn run_wpad(dns: SocketAddr, extra_endpoint: bool) -> Run {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("wpad.toml");
+    let endpoint = if extra_endpoint {
+        format!("[[endpoints.extra]]\nurl = \"https://ep.{DOMAIN}/\"\n")
+    } else {
+        String::new()
+    };
+    std::fs::write(
+        &profile,
+        format!(
+            "domain = \"{DOMAIN}\"\ndns_servers = [\"{dns}\"]\n[proxy]\nwpad = true\n{endpoint}"
+        ),
+    )
+    .expect("write profile");
+    run_local(
+        &[
+            "--profile",
+            profile.to_str().expect("utf-8 path"),
+            "--only",
+            "proxy",
+            "--only",
+            "endpoints",
+            "--timeout",
+            "2s",
+            "--deadline",
+            "4s",
+        ],
+        // No DHCP lease files: WPAD goes to DNS, which the fake server answers.
+        &[("JOINREADY_DHCP_LEASES", "")],
+    )
+}
+
+#[test]
+fn a_100_mb_wpad_dat_is_cut_at_the_cap() {
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(50))]);
+    let chunk: &'static [u8] = &[b'/'; 64 * 1024];
+    // 1600 × 64 KiB = 100 MiB, ever offered; the tool must stop reading long before.
+    let Some(_web) = serve_wpad(
+        ip(50),
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: 104857600\r\n\r\n",
+        chunk,
+        1600,
+    ) else {
+        return;
+    };
+    let run = run_wpad(dns.address, false);
+    assert_in_time(&run, Duration::from_secs(4));
+    let wpad = run.check_id("proxy.wpad");
+    assert!(
+        matches!(wpad.status, Status::Warn | Status::Fail),
+        "{}",
+        run.summary()
+    );
+    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
+    assert!(
+        wpad.finding
+            .contains("the file is larger than the 1048576 bytes a PAC file may have"),
+        "{}",
+        wpad.finding
+    );
+}
+
+#[test]
+fn a_pac_with_an_endless_loop_is_stopped_and_named() {
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(51)), ("ep.corp.jr.test", ip(52))]);
+    let Some(_web) = serve_wpad(
+        ip(51),
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
+        b"function FindProxyForURL(url, host) { while (true) {} }\n",
+        1,
+    ) else {
+        return;
+    };
+    let run = run_wpad(dns.address, true);
+    assert_in_time(&run, Duration::from_secs(4));
+    let wpad = run.check_id("proxy.wpad");
+    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
+    assert!(
+        wpad.finding.contains("ran longer than its CPU limit"),
+        "{}",
+        wpad.finding
+    );
+    // Windows falls back to direct, and so does the endpoint's route.
+    let endpoint = run.check("endpoints.reach", "ep.corp.jr.test");
+    assert!(
+        endpoint
+            .finding
+            .starts_with("direct (no proxy: WPAD found no working PAC)"),
+        "{}",
+        endpoint.finding
+    );
+}
+
+#[test]
+fn a_pac_memory_bomb_is_stopped_and_named() {
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(53))]);
+    let Some(_web) = serve_wpad(
+        ip(53),
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
+        b"function FindProxyForURL(url, host) { var a = []; while (true) { a.push(new Array(1000000).fill(host)); } }\n",
+        1,
+    ) else {
+        return;
+    };
+    let run = run_wpad(dns.address, false);
+    assert_in_time(&run, Duration::from_secs(4));
+    let wpad = run.check_id("proxy.wpad");
+    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
+    assert!(
+        wpad.finding.contains("but the PAC script fails"),
+        "{}",
+        wpad.finding
+    );
+}

@@ -42,6 +42,13 @@ impl Stop {
 /// Stops its threads when dropped.
 pub struct Guard(Stop);
 
+impl Guard {
+    /// A guard for a server thread of a test's own that polls `flag`.
+    pub fn from_flag(flag: Arc<AtomicBool>) -> Guard {
+        Guard(Stop(flag))
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         (self.0).0.store(true, Ordering::Relaxed);
