@@ -179,6 +179,9 @@ pub async fn run(
     cancel: impl Future<Output = ()>,
 ) -> RunOutput {
     let deadline = options.deadline;
+    // Armed before any check starts: a check can then never outlive the deadline merely
+    // because it was spawned before the deadline's timer was created.
+    let deadline_reached = tokio::time::sleep(deadline);
     let order: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
     let shared = Arc::new(Shared {
         board: Board {
@@ -287,7 +290,7 @@ pub async fn run(
     // deadline and the last check have come; the deadline then decides, not a coin toss.
     let incomplete = tokio::select! {
         biased;
-        _ = tokio::time::sleep(deadline) => Some(format!("the run's deadline of {} was reached", format_duration(deadline))),
+        _ = deadline_reached => Some(format!("the run's deadline of {} was reached", format_duration(deadline))),
         _ = cancel => Some("interrupted".to_string()),
         _ = all_done => None,
     };

@@ -421,7 +421,10 @@ fn a_tarpit_longer_than_the_deadline_gives_an_incomplete_report_in_time() {
         return;
     };
     let _tarpit = tcp_tarpit(listener);
-    let dns = FakeDns::zone(&[(DC_NAME, ip(30))]);
+    // A slow DNS server starts the LDAP check late, so the check's own 2 s timeout would end
+    // after the 2 s deadline: only the deadline can end this run. (With an instant DNS answer
+    // the two would tie, and a check that finishes with the deadline is rightly complete.)
+    let dns = FakeDns::start(&[(DC_NAME, ip(30))], DnsUdp::Slow, DnsTcp::Zone);
     let server = dns.address.to_string();
     let mut args = vec![
         "--domain",

@@ -195,6 +195,8 @@ pub fn tcp_reset_after_hello(listener: TcpListener) -> Guard {
 pub enum DnsUdp {
     /// From the zone.
     Zone,
+    /// From the zone, each answer `SLOW_ANSWER` late (one at a time, like a busy server).
+    Slow,
     /// An empty answer with TC set: "ask again over TCP".
     Truncated,
     /// Bytes that are not a DNS message.
@@ -202,6 +204,9 @@ pub enum DnsUdp {
     /// A well-formed answer carrying another query id.
     WrongId,
 }
+
+/// How late a `DnsUdp::Slow` server answers.
+pub const SLOW_ANSWER: Duration = Duration::from_millis(300);
 
 /// What listens on the fake DNS server's port over TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +246,9 @@ impl FakeDns {
             let mut guards = Vec::new();
             let udp_zone = zone.clone();
             guards.push(udp_responder(socket, move |query| {
+                if udp == DnsUdp::Slow {
+                    std::thread::sleep(SLOW_ANSWER);
+                }
                 answer(query, &udp_zone, udp).into_iter().collect()
             }));
             if let Some(listener) = listener {
@@ -345,7 +353,7 @@ fn answer(query: &[u8], zone: &[(String, Ipv4Addr)], mode: DnsUdp) -> Option<Vec
     let mut records: Vec<(u16, Vec<u8>)> = Vec::new();
     let mut rcode = 0u8;
     let in_domain = name == DOMAIN || name.ends_with(&format!(".{DOMAIN}"));
-    if mode == DnsUdp::Zone || mode == DnsUdp::WrongId {
+    if matches!(mode, DnsUdp::Zone | DnsUdp::Slow | DnsUdp::WrongId) {
         match qtype {
             TYPE_SRV if name.starts_with('_') && in_domain => {
                 for (host, _) in zone {
