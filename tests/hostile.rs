@@ -280,6 +280,36 @@ fn ldaps_reset_mid_handshake_is_named() {
     );
 }
 
+#[test]
+fn ldaps_tarpit_ends_within_the_timeout() {
+    let Some(_ldap) = FakeLdap::start(ip(13), LdapMode::Directory) else {
+        return;
+    };
+    let Some(listener) = bind_tcp(SocketAddr::from((ip(13), 636))) else {
+        return;
+    };
+    let _tarpit = tcp_tarpit(listener);
+    let dns = FakeDns::zone(&[(DC_NAME, ip(13))]);
+    let directory = tempfile::tempdir().expect("temp dir");
+    let profile = directory.path().join("ldaps.toml");
+    std::fs::write(&profile, "[ldap]\ntls = \"ldaps\"\n").expect("write profile");
+    let run = run_against(
+        dns.address,
+        &["ldap.bind"],
+        &["--profile", profile.to_str().expect("utf-8 path")],
+    );
+    assert_in_time(&run, DEADLINE_TIME);
+    assert_exit(&run, 2);
+    assert_eq!(run.check("ldap.rootdse", DC_NAME).status, Status::Pass);
+    assert_finding(
+        &run,
+        "ldap.bind",
+        DC_NAME,
+        Status::Fail,
+        &["LDAPS", "no LDAP answer came within", "(TLS handshake)"],
+    );
+}
+
 // --- CLDAP, Kerberos, IKE -----------------------------------------------------------------------
 
 #[test]
@@ -739,6 +769,47 @@ fn a_pac_memory_bomb_is_stopped_and_named() {
     assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
     assert!(
         wpad.finding.contains("but the PAC script fails"),
+        "{}",
+        wpad.finding
+    );
+}
+
+#[test]
+fn a_pac_with_a_catastrophic_regex_is_stopped_and_named() {
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(54))]);
+    // Exponential backtracking: (a+)+ against many a's that do not end in the expected b.
+    let Some(_web) = serve_wpad(
+        ip(54),
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
+        b"function FindProxyForURL(url, host) { /^(a+)+b$/.test(Array(60).join('a') + 'c'); return 'DIRECT'; }\n",
+        1,
+    ) else {
+        return;
+    };
+    let run = run_wpad(dns.address, false);
+    assert_in_time(&run, Duration::from_secs(4));
+    let wpad = run.check_id("proxy.wpad");
+    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
+    assert!(
+        wpad.finding.contains("ran longer than its CPU limit"),
+        "{}",
+        wpad.finding
+    );
+}
+
+#[test]
+fn a_wpad_server_that_never_answers_ends_within_the_timeout() {
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(55))]);
+    let Some(listener) = bind_tcp(SocketAddr::from((ip(55), 80))) else {
+        return;
+    };
+    let _tarpit = tcp_tarpit(listener);
+    let run = run_wpad(dns.address, false);
+    assert_in_time(&run, Duration::from_secs(4));
+    let wpad = run.check_id("proxy.wpad");
+    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
+    assert!(
+        wpad.finding.contains("wpad.corp.jr.test") && wpad.finding.contains("2s"),
         "{}",
         wpad.finding
     );
