@@ -97,6 +97,7 @@ pub fn kerberos(data: &[u8]) {
     if let Ok(message) = kerberos::unframe_tcp(data) {
         show(&kerberos::decode_krb_error(message));
     }
+    show(&kerberos::decode_kpasswd_error(data));
 }
 
 /// An NTP reply; the request's send and receive times are taken from the first 16 bytes too,

@@ -520,6 +520,14 @@ fn a_dc_hostile_on_every_port_gives_a_full_report_in_time() {
     for check in &run.report.checks {
         assert!(!check.finding.is_empty(), "{} has no finding", check.id);
     }
+    // An echo on 464 answers, but not in Kerberos: that is not a kpasswd service.
+    assert_finding(
+        &run,
+        "dc.port.kpasswd_udp",
+        DC_NAME,
+        Status::Fail,
+        &["UDP 464 answered, but not as kpasswd"],
+    );
     assert_exit(&run, 2);
     assert_eq!(run.report.verdict.status, VerdictStatus::NotReady);
 }

@@ -6,7 +6,7 @@ use crate::catalog::{UdpParams, UdpPayload};
 use crate::model::Outcome;
 use crate::probe::tcp::millis;
 use crate::probe::udp::{exchange, UdpError};
-use crate::wire::ntp;
+use crate::wire::{kerberos, ntp};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -52,13 +52,29 @@ pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outc
     let t4 = since_epoch();
     let rtt_ms = millis(reply.rtt);
     match params.payload {
-        UdpPayload::Kpasswd => Outcome::pass(
-            format!(
-                "the kpasswd service answers on UDP {} ({rtt_ms} ms)",
-                params.port
+        // Only a Kerberos answer proves kpasswd: a UDP echo service would also "answer".
+        UdpPayload::Kpasswd => match kerberos::decode_kpasswd_error(&reply.bytes) {
+            Ok(error) => {
+                let code = error
+                    .error_name()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("error {}", error.error_code));
+                Outcome::pass(
+                    format!(
+                        "the kpasswd service answers on UDP {} ({rtt_ms} ms, {code} to the empty request)",
+                        params.port
+                    ),
+                    json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len(), "krb_error": code, "realm": error.realm }),
+                )
+            }
+            Err(error) => Outcome::fail(
+                format!(
+                    "UDP {} answered, but not as kpasswd: {error}{consequence}",
+                    params.port
+                ),
+                json!({ "address": target, "state": "open", "reply_bytes": reply.bytes.len(), "error": error.to_string() }),
             ),
-            json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len() }),
-        ),
+        },
         UdpPayload::Ntp => match ntp::decode_response(&reply.bytes, t1, t4) {
             Ok(answer) => Outcome::pass(
                 format!(

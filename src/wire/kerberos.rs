@@ -47,6 +47,9 @@ pub enum KerberosError {
     /// The reserved top bit of the TCP length is set (RFC 4120 7.2.2: must be rejected).
     #[error("kerberos tcp length has the reserved high bit set")]
     TcpReservedBit,
+    /// A kpasswd reply whose framing (RFC 3244 section 2) does not hold.
+    #[error("not a kpasswd reply: {0}")]
+    KpasswdFrame(String),
     /// A TCP length larger than [`MAX_TCP_MESSAGE`].
     #[error("kerberos tcp record of {declared} bytes is larger than the {max}-byte limit")]
     TcpTooLarge { declared: usize, max: usize },
@@ -316,6 +319,40 @@ pub fn unframe_tcp(record: &[u8]) -> Result<&[u8], KerberosError> {
     Ok(rest)
 }
 
+/// The kpasswd reply (RFC 3244 section 2) to a request the service cannot use: the KRB-ERROR,
+/// either bare or inside the framing (length, version, an empty AP-REP). Anything else, such
+/// as our own request echoed back by a UDP echo service, is an error.
+pub fn decode_kpasswd_error(bytes: &[u8]) -> Result<KrbError, KerberosError> {
+    if bytes.first() == Some(&KRB_ERROR) {
+        return decode_krb_error(bytes);
+    }
+    let field = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            .ok_or_else(|| KerberosError::KpasswdFrame(format!("{} bytes, too short", bytes.len())))
+    };
+    let (length, version, ap_rep_length) = (field(0)?, field(2)?, field(4)?);
+    if length != bytes.len() {
+        return Err(KerberosError::KpasswdFrame(format!(
+            "declares {length} bytes but {} came",
+            bytes.len()
+        )));
+    }
+    // 0x0001 is RFC 3244's reply version; some services answer with the request's 0xff80.
+    if version != 0x0001 && version != 0xff80 {
+        return Err(KerberosError::KpasswdFrame(format!(
+            "version 0x{version:04x}, not 0x0001"
+        )));
+    }
+    let rest = bytes.get(6 + ap_rep_length..).ok_or_else(|| {
+        KerberosError::KpasswdFrame(format!(
+            "its AP-REP of {ap_rep_length} bytes runs past the end"
+        ))
+    })?;
+    decode_krb_error(rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,6 +595,60 @@ mod tests {
     }
 
     /// KRB-ERRORs captured from DC1 of the Samba test environment (Heimdal KDC).
+    /// RFC 3244 framing around `message`: length, version, an empty AP-REP.
+    fn kpasswd_frame(version: u16, message: &[u8]) -> Vec<u8> {
+        let mut out = ((message.len() + 6) as u16).to_be_bytes().to_vec();
+        out.extend_from_slice(&version.to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(message);
+        out
+    }
+
+    #[test]
+    fn kpasswd_error_bare_or_framed() {
+        let bare = krb_error(false);
+        let expected = decode_krb_error(&bare).unwrap();
+        assert_eq!(decode_kpasswd_error(&bare).unwrap(), expected);
+        for version in [0x0001, 0xff80] {
+            let framed = kpasswd_frame(version, &bare);
+            assert_eq!(decode_kpasswd_error(&framed).unwrap(), expected);
+            for n in 0..framed.len() {
+                assert!(decode_kpasswd_error(&framed[..n]).is_err(), "prefix {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn kpasswd_echo_and_bad_framing_are_not_kpasswd() {
+        // Our own probe, as a UDP echo service returns it.
+        let echo = [
+            0x00, 0x10, 0xff, 0x80, 0x00, 0x00, 0x30, 0x03, 0x02, 0x01, 0x05, 0x00, 0x00, 0x00,
+            0x00, 0x00,
+        ];
+        assert!(matches!(
+            decode_kpasswd_error(&echo),
+            Err(KerberosError::UnexpectedMessage { tag: 0x30 })
+        ));
+        let bare = krb_error(false);
+        let mut wrong_version = kpasswd_frame(0x0002, &bare);
+        assert!(decode_kpasswd_error(&wrong_version)
+            .unwrap_err()
+            .to_string()
+            .contains("version 0x0002"));
+        wrong_version[1] ^= 1;
+        assert!(decode_kpasswd_error(&wrong_version)
+            .unwrap_err()
+            .to_string()
+            .contains("declares"));
+        let mut long_ap_rep = kpasswd_frame(1, &bare);
+        long_ap_rep[4] = 0xff;
+        assert!(decode_kpasswd_error(&long_ap_rep)
+            .unwrap_err()
+            .to_string()
+            .contains("runs past the end"));
+        assert!(decode_kpasswd_error(&[]).is_err());
+    }
+
     mod captured {
         use super::super::*;
 
