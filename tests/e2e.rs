@@ -891,10 +891,16 @@ fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
         ntp.finding
     );
     assert!(ntp.evidence["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
-    assert_eq!(
-        run.check("dc.port.kpasswd_udp", "dc1.corp.jr.test")
-            .evidence["state"],
-        "open"
+    // Samba's kpasswd rejects the empty change request with a KRB-ERROR: the proof it lives.
+    let kpasswd = run.check("dc.port.kpasswd_udp", "dc1.corp.jr.test");
+    assert_eq!(kpasswd.evidence["state"], "open");
+    assert_eq!(kpasswd.evidence["realm"], "CORP.JR.TEST");
+    assert!(
+        kpasswd
+            .finding
+            .contains("KDC_ERR_SERVICE_EXP to the empty request"),
+        "{}",
+        kpasswd.finding
     );
 
     env.fault(&["reject", "1", "udp", "464"]);

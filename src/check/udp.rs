@@ -17,6 +17,18 @@ const KPASSWD_PROBE: [u8; 16] = [
     0x00, 0x10, 0xff, 0x80, 0x00, 0x00, 0x30, 0x03, 0x02, 0x01, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
 
+/// The result the kpasswd service put in the KRB-ERROR's e-data (RFC 3244 section 2: a 16-bit
+/// result code, then the service's own text), when it did.
+fn kpasswd_result(e_data: Option<&[u8]>) -> serde_json::Value {
+    match e_data {
+        Some([high, low, text @ ..]) => json!({
+            "code": u16::from_be_bytes([*high, *low]),
+            "text": String::from_utf8_lossy(text).trim(),
+        }),
+        _ => serde_json::Value::Null,
+    }
+}
+
 fn since_epoch() -> std::time::Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -64,7 +76,7 @@ pub async fn run(params: &UdpParams, address: IpAddr, deadline: Instant) -> Outc
                         "the kpasswd service answers on UDP {} ({rtt_ms} ms, {code} to the empty request)",
                         params.port
                     ),
-                    json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len(), "krb_error": code, "realm": error.realm }),
+                    json!({ "address": target, "state": "open", "rtt_ms": rtt_ms, "reply_bytes": reply.bytes.len(), "krb_error": code, "realm": error.realm, "kpasswd_result": kpasswd_result(error.e_data.as_deref()) }),
                 )
             }
             Err(error) => Outcome::fail(

@@ -655,6 +655,20 @@ mod tests {
         const UNKNOWN: &[u8] = include_bytes!("../../fixtures/kerberos/dc1-krb-error.bin");
         const PREAUTH: &[u8] =
             include_bytes!("../../fixtures/kerberos/dc1-krb-preauth-required.bin");
+        /// Samba's kpasswd answer to joinready's empty change request on UDP 464.
+        const KPASSWD: &[u8] = include_bytes!("../../fixtures/kerberos/dc1-kpasswd-error.bin");
+
+        #[test]
+        fn kpasswd_error_from_samba() {
+            // RFC 3244 framing: length, reply version 1, no AP-REP, then the KRB-ERROR.
+            assert_eq!(&KPASSWD[..6], &[0x00, 0x99, 0x00, 0x01, 0x00, 0x00]);
+            let e = decode_kpasswd_error(KPASSWD).unwrap();
+            assert_eq!(e.realm, "CORP.JR.TEST");
+            assert!(e.error_name().is_some(), "code {}", e.error_code);
+            for n in 0..KPASSWD.len() {
+                assert!(decode_kpasswd_error(&KPASSWD[..n]).is_err(), "prefix {n}");
+            }
+        }
 
         #[test]
         fn unknown_client() {
