@@ -9,7 +9,7 @@ use crate::model::Outcome;
 use crate::pac::{find_proxy, run_once, Environment, Limits};
 use crate::probe::proxy::{parse_pac_result, redact};
 use crate::probe::resolve::resolve;
-use crate::probe::wpad::{candidates, dhcp_wpad_urls, fetch_path, LEASE_PLACES, PAC_MIME};
+use crate::probe::wpad::{candidates, dhcp_wpad_urls, fetch_path, system_option_252, PAC_MIME};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -70,27 +70,35 @@ pub async fn wpad(params: &WpadParams, context: &CheckContext, deadline: Instant
             json!({ "mode": "direct" }),
         );
     }
-    // DHCP option 252 first, as Windows does; JOINREADY_DHCP_LEASES (directories separated by
-    // `:`) replaces the usual lease places.
-    let places: Vec<String> = match std::env::var("JOINREADY_DHCP_LEASES") {
-        Ok(list) => list
-            .split(':')
-            .filter(|p| !p.is_empty())
-            .map(String::from)
-            .collect(),
-        Err(_) => LEASE_PLACES.iter().map(|p| p.to_string()).collect(),
+    // DHCP option 252 first, as Windows does; JOINREADY_DHCP_LEASES (lease directories
+    // separated by `:`) replaces where the OS keeps it, on every OS.
+    let mut asked = Vec::new();
+    let leases = match std::env::var("JOINREADY_DHCP_LEASES") {
+        Ok(list) => {
+            let places: Vec<String> = list
+                .split(':')
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect();
+            tokio::task::spawn_blocking(move || {
+                let places: Vec<&str> = places.iter().map(String::as_str).collect();
+                dhcp_wpad_urls(&places)
+            })
+            .await
+            .unwrap_or_default()
+        }
+        Err(_) => {
+            let budget = deadline.saturating_duration_since(Instant::now()) / 2;
+            system_option_252(budget).await.unwrap_or_else(|error| {
+                asked.push(json!({ "dhcp": error }));
+                Vec::new()
+            })
+        }
     };
-    let leases = tokio::task::spawn_blocking(move || {
-        let places: Vec<&str> = places.iter().map(String::as_str).collect();
-        dhcp_wpad_urls(&places)
-    })
-    .await
-    .unwrap_or_default();
     if let Some((lease, url)) = leases.first() {
         return dhcp_pac(params, context, lease, url, deadline).await;
     }
     let names = candidates(&settings.domain);
-    let mut asked = Vec::new();
     for name in &names {
         match resolve(name, &context.dns_servers, deadline).await {
             Ok(resolved) => {

@@ -2,6 +2,9 @@
 //! error. Probes know nothing about Autopilot and decide nothing; checks give them meaning.
 
 pub mod cldap;
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub mod dhcp_windows;
 pub mod dns;
 pub mod icmp;
 pub mod ike;

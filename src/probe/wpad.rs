@@ -103,6 +103,35 @@ pub fn dhcp_wpad_urls(places: &[&str]) -> Vec<(String, String)> {
     found
 }
 
+/// DHCP option 252 where this OS keeps it, as (where it came from, the URL): on Windows from
+/// the DHCP client through WinHTTP, elsewhere from the DHCP clients' lease files. An error
+/// says why the OS could not be asked; WPAD then goes on to DNS, as Windows does.
+pub async fn system_option_252(budget: Duration) -> Result<Vec<(String, String)>, String> {
+    #[cfg(windows)]
+    let ask = || {
+        super::dhcp_windows::option_252_url().map(|url| {
+            url.map(|url| {
+                (
+                    "the DHCP server's answer (asked through WinHTTP)".to_string(),
+                    url,
+                )
+            })
+            .into_iter()
+            .collect()
+        })
+    };
+    #[cfg(not(windows))]
+    let ask = || Ok(dhcp_wpad_urls(LEASE_PLACES));
+    match tokio::time::timeout(budget, tokio::task::spawn_blocking(ask)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(error)) => Err(format!("reading DHCP option 252 failed: {error}")),
+        Err(_) => Err(format!(
+            "DHCP option 252: no answer within {}",
+            crate::duration::Human(budget)
+        )),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WpadError {
     #[error("TCP 80 {0}")]
