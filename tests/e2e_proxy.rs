@@ -70,7 +70,7 @@ fn no_wpad_record_means_direct_and_the_proxy_only_endpoint_is_refused() {
     assert_eq!(blocked.status, Status::Fail, "{}", run.summary());
     assert_eq!(
         blocked.finding,
-        format!("direct (no proxy: WPAD found no working PAC): TCP 443 on {EP} ({WEB_IP}) refused")
+        format!("direct (no proxy: WPAD found no PAC file): TCP 443 on {EP} ({WEB_IP}) refused")
     );
     assert_eq!(blocked.evidence["broken_link"], "tcp");
     let direct = run.check("endpoints.reach", EP_DIRECT);

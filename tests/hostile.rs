@@ -754,7 +754,7 @@ fn a_pac_with_an_endless_loop_is_stopped_and_named() {
     assert!(
         endpoint
             .finding
-            .starts_with("direct (no proxy: WPAD found no working PAC)"),
+            .starts_with("direct (no proxy: WPAD's PAC script fails, see proxy.wpad)"),
         "{}",
         endpoint.finding
     );
@@ -807,12 +807,12 @@ fn a_pac_with_a_catastrophic_regex_is_stopped_and_named() {
 
 #[test]
 fn a_wpad_server_that_never_answers_ends_within_the_timeout() {
-    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(55))]);
+    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(55)), ("ep.corp.jr.test", ip(56))]);
     let Some(listener) = bind_tcp(SocketAddr::from((ip(55), 80))) else {
         return;
     };
     let _tarpit = tcp_tarpit(listener);
-    let run = run_wpad(dns.address, false);
+    let run = run_wpad(dns.address, true);
     assert_in_time(&run, Duration::from_secs(4));
     let wpad = run.check_id("proxy.wpad");
     assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
@@ -820,5 +820,14 @@ fn a_wpad_server_that_never_answers_ends_within_the_timeout() {
         wpad.finding.contains("wpad.corp.jr.test") && wpad.finding.contains("2s"),
         "{}",
         wpad.finding
+    );
+    // The endpoint row says why it went direct.
+    let endpoint = run.check("endpoints.reach", "ep.corp.jr.test");
+    assert!(
+        endpoint
+            .finding
+            .starts_with("direct (no proxy: WPAD's PAC file could not be fetched, see proxy.wpad)"),
+        "{}",
+        endpoint.finding
     );
 }

@@ -35,6 +35,8 @@ pub struct CheckContext {
     endpoint_trust: OnceCell<Result<endpoint::EndpointTrust, String>>,
     /// The PAC file `proxy.wpad` found, for the endpoint checks that need it.
     pac: std::sync::OnceLock<proxy::PacFile>,
+    /// Why WPAD named a PAC file that cannot be used, for the endpoint rows' route.
+    pac_unusable: std::sync::OnceLock<&'static str>,
 }
 
 impl CheckContext {
@@ -50,6 +52,7 @@ impl CheckContext {
             trust: OnceCell::new(),
             endpoint_trust: OnceCell::new(),
             pac: std::sync::OnceLock::new(),
+            pac_unusable: std::sync::OnceLock::new(),
         }
     }
 

@@ -190,13 +190,16 @@ async fn fetch_pac(
     let fetched = match fetch_path(address, name, path, params.max_bytes, deadline).await {
         Ok(fetched) => fetched,
         Err(error) => {
+            let _ = context
+                .pac_unusable
+                .set("WPAD's PAC file could not be fetched");
             return Outcome::warn(
                 format!(
                     "WPAD names {url} ({}) but fetching it failed: {error}; Windows then connects directly",
                     address.ip()
                 ),
                 json!({ "mode": "wpad", "asked": asked, "url": url, "address": address, "error": error.to_string() }),
-            )
+            );
         }
     };
     let mut value = json!({ "mode": "wpad", "asked": asked, "fetch": fetched });
@@ -209,6 +212,9 @@ async fn fetch_pac(
         fetched.ms
     );
     if fetched.status != 200 {
+        let _ = context
+            .pac_unusable
+            .set("WPAD's PAC URL serves no PAC file");
         return Outcome::warn(
             format!("WPAD: {served}: no PAC file there, so Windows connects directly"),
             value,
@@ -252,6 +258,7 @@ async fn fetch_pac(
             Outcome::pass(format!("WPAD: {served}; the PAC script runs{mime}"), value)
         }
         Err(error) => {
+            let _ = context.pac_unusable.set("WPAD's PAC script fails");
             value["pac_error"] = json!(error);
             Outcome::warn(
                 format!("WPAD: {served}, but the PAC script fails: {error}; Windows then connects directly"),
@@ -270,14 +277,14 @@ pub async fn route_from_pac(
     deadline: Instant,
 ) -> Result<Route, Outcome> {
     let Some(pac) = context.pac.get() else {
-        let source = if context.settings.proxy.wpad {
-            "no proxy: WPAD found no working PAC"
-        } else {
-            "no proxy configured"
+        let source = match (context.settings.proxy.wpad, context.pac_unusable.get()) {
+            (true, Some(why)) => format!("no proxy: {why}, see proxy.wpad"),
+            (true, None) => "no proxy: WPAD found no PAC file".to_string(),
+            (false, _) => "no proxy configured".to_string(),
         };
         return Ok(Route {
             hops: vec![Hop::Direct],
-            source: source.to_string(),
+            source,
             pac_result: None,
             skipped: Vec::new(),
         });
