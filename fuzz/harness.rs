@@ -142,14 +142,11 @@ pub fn profile(data: &[u8]) {
     }
 }
 
-/// A user's catalog file next to the built-in checks, loaded and validated as `--checks DIR`.
+/// A user's catalog file next to the built-in checks, validated as `--checks DIR` does (in
+/// memory: a directory per input made this target crawl).
 pub fn catalog(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    let directory = catalog_dir();
-    if std::fs::write(directory.join("fuzz.toml"), text).is_err() {
-        return;
-    }
-    match Catalog::load(&[directory]) {
+    match Catalog::with_user_files(&[(PathBuf::from("fuzz.toml"), text.to_string())]) {
         Ok(catalog) => {
             for check in &catalog.checks {
                 let _ = catalog.unknown_selector_message(&check.id);
@@ -159,32 +156,6 @@ pub fn catalog(data: &[u8]) {
             let _ = error.to_string();
         }
     }
-}
-
-/// Removes this thread's catalog directory (the test harness calls it when done).
-pub fn remove_catalog_dir() {
-    let _ = std::fs::remove_dir_all(catalog_dir());
-}
-
-/// One directory per process (per thread, for the test harness), in memory when possible.
-fn catalog_dir() -> PathBuf {
-    thread_local! {
-        static DIR: PathBuf = {
-            let base = if Path::new("/dev/shm").is_dir() {
-                PathBuf::from("/dev/shm")
-            } else {
-                std::env::temp_dir()
-            };
-            let dir = base.join(format!(
-                "joinready-fuzz-catalog-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::create_dir_all(&dir);
-            dir
-        };
-    }
-    DIR.with(Clone::clone)
 }
 
 /// A duration as written on the command line: parsed, and what parses formats back to itself.

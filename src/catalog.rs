@@ -488,13 +488,7 @@ pub struct Catalog {
 impl Catalog {
     /// The built-in checks plus every `*.toml` in `extra_dirs`, validated as one whole.
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
-        let mut checks = Vec::new();
-        let mut endpoints = Vec::new();
-        for (path, text) in BUILTIN {
-            let (more, more_endpoints) = parse_file(Path::new(path), text)?;
-            checks.extend(more);
-            endpoints.extend(more_endpoints);
-        }
+        let mut user_files = Vec::new();
         for dir in extra_dirs {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|source| CatalogError::Read {
@@ -510,10 +504,25 @@ impl Catalog {
                     path: path.display().to_string(),
                     source,
                 })?;
-                let (more, more_endpoints) = parse_file(&path, &text)?;
-                checks.extend(more);
-                endpoints.extend(more_endpoints);
+                user_files.push((path, text));
             }
+        }
+        Catalog::with_user_files(&user_files)
+    }
+
+    /// The built-in checks plus the given (path, text) files, validated as one whole; `load`
+    /// without the file system (the fuzz target uses it).
+    pub fn with_user_files(user_files: &[(PathBuf, String)]) -> Result<Catalog, CatalogError> {
+        let mut checks = Vec::new();
+        let mut endpoints = Vec::new();
+        let builtin = BUILTIN.iter().map(|(path, text)| (Path::new(*path), *text));
+        let user = user_files
+            .iter()
+            .map(|(path, text)| (path.as_path(), text.as_str()));
+        for (path, text) in builtin.chain(user) {
+            let (more, more_endpoints) = parse_file(path, text)?;
+            checks.extend(more);
+            endpoints.extend(more_endpoints);
         }
         validate(&checks)?;
         for check in &mut checks {

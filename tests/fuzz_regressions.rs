@@ -54,5 +54,4 @@ fn every_kept_fuzz_input_is_handled_without_a_panic() {
             );
         }
     }
-    harness::remove_catalog_dir();
 }
