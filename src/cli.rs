@@ -11,9 +11,11 @@ use std::path::PathBuf;
     version,
     about = "Is this device ready for Windows Autopilot user-driven mode with Microsoft Entra hybrid join?",
     long_about = "Is this device ready for Windows Autopilot user-driven mode with Microsoft Entra hybrid join?\n\n\
-joinready finds the domain controllers through DNS (per DNS server, site-aware), pings them, reads their \
-rootDSE and binds the way the profile says, all at once, and prints a verdict with the root cause first \
-and a remedy for every failure.",
+joinready checks, all at once, what a hybrid join needs: the domain controllers in DNS (per DNS server, \
+site-aware), ICMP and the CLDAP ping the DC locator uses, the join's ports, LDAP and the bind, the clock, \
+the connector account's rights in the OU and the registration SCP, the proxy through WPAD and its PAC, \
+the Microsoft endpoints along that route (TLS inspection included), and in the vpn scenario the VPN \
+gateway. It prints a verdict with the root cause first and a remedy for every failure.",
     after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
 )]
 pub struct Cli {
