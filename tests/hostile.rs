@@ -729,80 +729,71 @@ fn a_100_mb_wpad_dat_is_cut_at_the_cap() {
     );
 }
 
-#[test]
-fn a_pac_with_an_endless_loop_is_stopped_and_named() {
-    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(51)), ("ep.corp.jr.test", ip(52))]);
-    let Some(_web) = serve_wpad(
-        ip(51),
-        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
-        b"function FindProxyForURL(url, host) { while (true) {} }\n",
-        1,
-    ) else {
-        return;
-    };
-    let run = run_wpad(dns.address, true);
-    assert_in_time(&run, Duration::from_secs(4));
+const PAC_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n";
+
+/// A run whose WPAD (wpad.corp.jr.test on `ip(last)`) serves `script`; with `extra_endpoint`,
+/// ep.corp.jr.test on `ip(last + 1)` is checked too. None when the loopback port is taken.
+fn run_hostile_pac(last: u8, script: &'static [u8], extra_endpoint: bool) -> Option<Run> {
+    let dns = FakeDns::zone(&[
+        ("wpad.corp.jr.test", ip(last)),
+        ("ep.corp.jr.test", ip(last + 1)),
+    ]);
+    let _web = serve_wpad(ip(last), PAC_HEAD, script, 1)?;
+    Some(run_wpad(dns.address, extra_endpoint))
+}
+
+/// proxy.wpad ended in time with a warning that has every one of `words`.
+fn assert_wpad_warns(run: &Run, words: &[&str]) {
+    assert_in_time(run, Duration::from_secs(4));
     let wpad = run.check_id("proxy.wpad");
     assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
-    assert!(
-        wpad.finding.contains("ran longer than its CPU limit"),
-        "{}",
-        wpad.finding
-    );
-    // Windows falls back to direct, and so does the endpoint's route.
+    for word in words {
+        assert!(
+            wpad.finding.contains(word),
+            "`{word}` not in: {}",
+            wpad.finding
+        );
+    }
+}
+
+/// Windows falls back to direct, and so does the endpoint's route, saying why.
+fn assert_endpoint_direct(run: &Run, why: &str) {
     let endpoint = run.check("endpoints.reach", "ep.corp.jr.test");
+    let expected = format!("direct (no proxy: {why}, see proxy.wpad)");
     assert!(
-        endpoint
-            .finding
-            .starts_with("direct (no proxy: WPAD's PAC script fails, see proxy.wpad)"),
+        endpoint.finding.starts_with(&expected),
         "{}",
         endpoint.finding
     );
 }
 
 #[test]
-fn a_pac_memory_bomb_is_stopped_and_named() {
-    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(53))]);
-    let Some(_web) = serve_wpad(
-        ip(53),
-        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
-        b"function FindProxyForURL(url, host) { var a = []; while (true) { a.push(new Array(1000000).fill(host)); } }\n",
-        1,
-    ) else {
+fn a_pac_with_an_endless_loop_is_stopped_and_named() {
+    let script = b"function FindProxyForURL(url, host) { while (true) {} }\n";
+    let Some(run) = run_hostile_pac(51, script, true) else {
         return;
     };
-    let run = run_wpad(dns.address, false);
-    assert_in_time(&run, Duration::from_secs(4));
-    let wpad = run.check_id("proxy.wpad");
-    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
-    assert!(
-        wpad.finding.contains("but the PAC script fails"),
-        "{}",
-        wpad.finding
-    );
+    assert_wpad_warns(&run, &["ran longer than its CPU limit"]);
+    assert_endpoint_direct(&run, "WPAD's PAC script fails");
+}
+
+#[test]
+fn a_pac_memory_bomb_is_stopped_and_named() {
+    let script = b"function FindProxyForURL(url, host) { var a = []; while (true) { a.push(new Array(1000000).fill(host)); } }\n";
+    let Some(run) = run_hostile_pac(53, script, false) else {
+        return;
+    };
+    assert_wpad_warns(&run, &["but the PAC script fails"]);
 }
 
 #[test]
 fn a_pac_with_a_catastrophic_regex_is_stopped_and_named() {
-    let dns = FakeDns::zone(&[("wpad.corp.jr.test", ip(54))]);
     // Exponential backtracking: (a+)+ against many a's that do not end in the expected b.
-    let Some(_web) = serve_wpad(
-        ip(54),
-        "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nConnection: close\r\n\r\n",
-        b"function FindProxyForURL(url, host) { /^(a+)+b$/.test(Array(60).join('a') + 'c'); return 'DIRECT'; }\n",
-        1,
-    ) else {
+    let script = b"function FindProxyForURL(url, host) { /^(a+)+b$/.test(Array(60).join('a') + 'c'); return 'DIRECT'; }\n";
+    let Some(run) = run_hostile_pac(54, script, false) else {
         return;
     };
-    let run = run_wpad(dns.address, false);
-    assert_in_time(&run, Duration::from_secs(4));
-    let wpad = run.check_id("proxy.wpad");
-    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
-    assert!(
-        wpad.finding.contains("ran longer than its CPU limit"),
-        "{}",
-        wpad.finding
-    );
+    assert_wpad_warns(&run, &["ran longer than its CPU limit"]);
 }
 
 #[test]
@@ -813,21 +804,6 @@ fn a_wpad_server_that_never_answers_ends_within_the_timeout() {
     };
     let _tarpit = tcp_tarpit(listener);
     let run = run_wpad(dns.address, true);
-    assert_in_time(&run, Duration::from_secs(4));
-    let wpad = run.check_id("proxy.wpad");
-    assert_eq!(wpad.status, Status::Warn, "{}", run.summary());
-    assert!(
-        wpad.finding.contains("wpad.corp.jr.test") && wpad.finding.contains("2s"),
-        "{}",
-        wpad.finding
-    );
-    // The endpoint row says why it went direct.
-    let endpoint = run.check("endpoints.reach", "ep.corp.jr.test");
-    assert!(
-        endpoint
-            .finding
-            .starts_with("direct (no proxy: WPAD's PAC file could not be fetched, see proxy.wpad)"),
-        "{}",
-        endpoint.finding
-    );
+    assert_wpad_warns(&run, &["wpad.corp.jr.test", "2s"]);
+    assert_endpoint_direct(&run, "WPAD's PAC file could not be fetched");
 }
