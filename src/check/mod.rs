@@ -33,10 +33,9 @@ pub struct CheckContext {
     pub password: Option<Secret>,
     trust: OnceCell<Result<Trust, String>>,
     endpoint_trust: OnceCell<Result<endpoint::EndpointTrust, String>>,
-    /// The PAC file `proxy.wpad` found, for the endpoint checks that need it.
-    pac: std::sync::OnceLock<proxy::PacFile>,
-    /// Why WPAD named a PAC file that cannot be used, for the endpoint rows' route.
-    pac_unusable: std::sync::OnceLock<&'static str>,
+    /// What `proxy.wpad` concluded for the endpoint checks: the PAC file it found, or why the
+    /// PAC file WPAD named cannot be used. Unset: WPAD named no PAC file.
+    pac: std::sync::OnceLock<Result<proxy::PacFile, &'static str>>,
 }
 
 impl CheckContext {
@@ -52,7 +51,6 @@ impl CheckContext {
             trust: OnceCell::new(),
             endpoint_trust: OnceCell::new(),
             pac: std::sync::OnceLock::new(),
-            pac_unusable: std::sync::OnceLock::new(),
         }
     }
 

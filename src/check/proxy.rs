@@ -9,7 +9,7 @@ use crate::model::Outcome;
 use crate::pac::{find_proxy, run_once, Environment, Limits};
 use crate::probe::proxy::{parse_pac_result, redact};
 use crate::probe::resolve::resolve;
-use crate::probe::wpad::{candidates, dhcp_wpad_urls, fetch_path, system_option_252, PAC_MIME};
+use crate::probe::wpad::{candidates, dhcp_option_252, fetch_path, PAC_MIME};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -72,29 +72,20 @@ pub async fn wpad(params: &WpadParams, context: &CheckContext, deadline: Instant
     }
     // DHCP option 252 first, as Windows does; JOINREADY_DHCP_LEASES (lease directories
     // separated by `:`) replaces where the OS keeps it, on every OS.
+    let lease_places = std::env::var("JOINREADY_DHCP_LEASES").ok().map(|list| {
+        list.split(':')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect()
+    });
+    let budget = deadline.saturating_duration_since(Instant::now()) / 2;
     let mut asked = Vec::new();
-    let leases = match std::env::var("JOINREADY_DHCP_LEASES") {
-        Ok(list) => {
-            let places: Vec<String> = list
-                .split(':')
-                .filter(|p| !p.is_empty())
-                .map(String::from)
-                .collect();
-            tokio::task::spawn_blocking(move || {
-                let places: Vec<&str> = places.iter().map(String::as_str).collect();
-                dhcp_wpad_urls(&places)
-            })
-            .await
-            .unwrap_or_default()
-        }
-        Err(_) => {
-            let budget = deadline.saturating_duration_since(Instant::now()) / 2;
-            system_option_252(budget).await.unwrap_or_else(|error| {
-                asked.push(json!({ "dhcp": error }));
-                Vec::new()
-            })
-        }
-    };
+    let leases = dhcp_option_252(lease_places, budget)
+        .await
+        .unwrap_or_else(|error| {
+            asked.push(json!({ "dhcp": error }));
+            Vec::new()
+        });
     if let Some((lease, url)) = leases.first() {
         return dhcp_pac(params, context, lease, url, deadline).await;
     }
@@ -190,9 +181,7 @@ async fn fetch_pac(
     let fetched = match fetch_path(address, name, path, params.max_bytes, deadline).await {
         Ok(fetched) => fetched,
         Err(error) => {
-            let _ = context
-                .pac_unusable
-                .set("WPAD's PAC file could not be fetched");
+            let _ = context.pac.set(Err("WPAD's PAC file could not be fetched"));
             return Outcome::warn(
                 format!(
                     "WPAD names {url} ({}) but fetching it failed: {error}; Windows then connects directly",
@@ -212,9 +201,7 @@ async fn fetch_pac(
         fetched.ms
     );
     if fetched.status != 200 {
-        let _ = context
-            .pac_unusable
-            .set("WPAD's PAC URL serves no PAC file");
+        let _ = context.pac.set(Err("WPAD's PAC URL serves no PAC file"));
         return Outcome::warn(
             format!("WPAD: {served}: no PAC file there, so Windows connects directly"),
             value,
@@ -251,14 +238,14 @@ async fn fetch_pac(
                 Some(kind) if kind.starts_with(PAC_MIME) => String::new(),
                 _ => format!(" (served without the type {PAC_MIME}; WinHTTP accepts it, some browsers do not)"),
             };
-            let _ = context.pac.set(PacFile {
+            let _ = context.pac.set(Ok(PacFile {
                 url: url.clone(),
                 source,
-            });
+            }));
             Outcome::pass(format!("WPAD: {served}; the PAC script runs{mime}"), value)
         }
         Err(error) => {
-            let _ = context.pac_unusable.set("WPAD's PAC script fails");
+            let _ = context.pac.set(Err("WPAD's PAC script fails"));
             value["pac_error"] = json!(error);
             Outcome::warn(
                 format!("WPAD: {served}, but the PAC script fails: {error}; Windows then connects directly"),
@@ -276,10 +263,10 @@ pub async fn route_from_pac(
     context: &CheckContext,
     deadline: Instant,
 ) -> Result<Route, Outcome> {
-    let Some(pac) = context.pac.get() else {
-        let source = match (context.settings.proxy.wpad, context.pac_unusable.get()) {
-            (true, Some(why)) => format!("no proxy: {why}, see proxy.wpad"),
-            (true, None) => "no proxy: WPAD found no PAC file".to_string(),
+    let Some(Ok(pac)) = context.pac.get() else {
+        let source = match (context.settings.proxy.wpad, context.pac.get()) {
+            (true, Some(Err(why))) => format!("no proxy: {why}, see proxy.wpad"),
+            (true, _) => "no proxy: WPAD found no PAC file".to_string(),
             (false, _) => "no proxy configured".to_string(),
         };
         return Ok(Route {

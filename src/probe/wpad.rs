@@ -103,25 +103,21 @@ pub fn dhcp_wpad_urls(places: &[&str]) -> Vec<(String, String)> {
     found
 }
 
-/// DHCP option 252 where this OS keeps it, as (where it came from, the URL): on Windows from
-/// the DHCP client through WinHTTP, elsewhere from the DHCP clients' lease files. An error
-/// says why the OS could not be asked; WPAD then goes on to DNS, as Windows does.
-pub async fn system_option_252(budget: Duration) -> Result<Vec<(String, String)>, String> {
-    #[cfg(windows)]
-    let ask = || {
-        super::dhcp_windows::option_252_url().map(|url| {
-            url.map(|url| {
-                (
-                    "the DHCP server's answer (asked through WinHTTP)".to_string(),
-                    url,
-                )
-            })
-            .into_iter()
-            .collect()
-        })
+/// DHCP option 252, as (where it came from, the URL): from the lease files under
+/// `lease_places` when given (any OS), else where this OS keeps it: on Windows from the DHCP
+/// client through WinHTTP, elsewhere from the usual lease files. An error says why it could not
+/// be read; WPAD then goes on to DNS, as Windows does.
+pub async fn dhcp_option_252(
+    lease_places: Option<Vec<String>>,
+    budget: Duration,
+) -> Result<Vec<(String, String)>, String> {
+    let ask = move || match lease_places {
+        Some(places) => {
+            let places: Vec<&str> = places.iter().map(String::as_str).collect();
+            Ok(dhcp_wpad_urls(&places))
+        }
+        None => system_option_252(),
     };
-    #[cfg(not(windows))]
-    let ask = || Ok(dhcp_wpad_urls(LEASE_PLACES));
     match tokio::time::timeout(budget, tokio::task::spawn_blocking(ask)).await {
         Ok(Ok(found)) => found,
         Ok(Err(error)) => Err(format!("reading DHCP option 252 failed: {error}")),
@@ -130,6 +126,23 @@ pub async fn system_option_252(budget: Duration) -> Result<Vec<(String, String)>
             crate::duration::Human(budget)
         )),
     }
+}
+
+/// Blocking: option 252 from the Windows DHCP client.
+#[cfg(windows)]
+fn system_option_252() -> Result<Vec<(String, String)>, String> {
+    let url = super::dhcp_windows::option_252_url()?;
+    let source = "the DHCP server's answer (asked through WinHTTP)";
+    Ok(url
+        .map(|url| (source.to_string(), url))
+        .into_iter()
+        .collect())
+}
+
+/// Blocking: option 252 from the lease files of the usual DHCP clients.
+#[cfg(not(windows))]
+fn system_option_252() -> Result<Vec<(String, String)>, String> {
+    Ok(dhcp_wpad_urls(LEASE_PLACES))
 }
 
 #[derive(Debug, thiserror::Error)]
