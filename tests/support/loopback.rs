@@ -4,8 +4,9 @@
 //!
 //! Everything binds and connects on 127.0.0.0/8 only. Each server runs on its own threads,
 //! stops when dropped and after [`LIFETIME`] at the latest, and every loop is bounded in count
-//! and time. Ports below 1024 need root (CAP_NET_BIND_SERVICE): without it the binders return
-//! None and the test says it was not run (fixtures/test-all.sh runs as root).
+//! and time. Ports below 1024 need root (CAP_NET_BIND_SERVICE): the tests that bind them are
+//! `#[ignore = "needs root to bind ports below 1024 on loopback: ..."]`, and run without root
+//! (`cargo test -- --include-ignored` as a user) they fail here saying so, never pass unrun.
 
 use joinready::wire::ber::{self, tag, BerReader};
 use std::io::{ErrorKind, Read, Write};
@@ -55,32 +56,31 @@ impl Drop for Guard {
     }
 }
 
-/// A privileged port that cannot be bound is a note, not a failure; anything else fails.
-fn bound<T>(what: &str, address: SocketAddr, result: std::io::Result<T>) -> Option<T> {
+/// A port that cannot be bound fails the test, a privileged one with what it takes to run it.
+fn bound<T>(what: &str, address: SocketAddr, result: std::io::Result<T>) -> T {
     match result {
-        Ok(value) => Some(value),
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-            eprintln!(
-                "test not run: binding {what} {address} is not permitted ({e}); run as root (fixtures/test-all.sh does)"
-            );
-            None
-        }
+        Ok(value) => value,
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => panic!(
+            "binding {what} {address} is not permitted ({e}): this test needs root for ports below \
+             1024. Run it as root (`sudo cargo test -- --include-ignored`, or \
+             `sudo bash fixtures/test-all.sh`); a plain `cargo test` leaves it out as ignored"
+        ),
         Err(e) => panic!("cannot bind {what} {address}: {e}"),
     }
 }
 
-pub fn bind_udp(address: SocketAddr) -> Option<UdpSocket> {
-    let socket = bound("UDP", address, UdpSocket::bind(address))?;
+pub fn bind_udp(address: SocketAddr) -> UdpSocket {
+    let socket = bound("UDP", address, UdpSocket::bind(address));
     socket.set_read_timeout(Some(TICK)).expect("read timeout");
-    Some(socket)
+    socket
 }
 
-pub fn bind_tcp(address: SocketAddr) -> Option<TcpListener> {
-    let listener = bound("TCP", address, TcpListener::bind(address))?;
+pub fn bind_tcp(address: SocketAddr) -> TcpListener {
+    let listener = bound("TCP", address, TcpListener::bind(address));
     listener
         .set_nonblocking(true)
         .expect("nonblocking listener");
-    Some(listener)
+    listener
 }
 
 /// Accepts up to [`MAX_CONNECTIONS`] and hands each to `serve` on its own thread.
@@ -234,7 +234,7 @@ impl FakeDns {
         );
         // Bound together so that the TCP port is the UDP one (a failed TCP bind retries).
         for _ in 0..16 {
-            let socket = bind_udp("127.0.0.1:0".parse().unwrap()).expect("loopback UDP");
+            let socket = bind_udp("127.0.0.1:0".parse().unwrap());
             let address = socket.local_addr().expect("local address");
             let listener = match tcp {
                 DnsTcp::Closed => None,
@@ -426,18 +426,18 @@ pub struct FakeLdap {
 }
 
 impl FakeLdap {
-    /// On `ip`:389, or None when the port may not be bound.
-    pub fn start(ip: Ipv4Addr, mode: LdapMode) -> Option<FakeLdap> {
-        let listener = bind_tcp(SocketAddr::from((ip, 389)))?;
+    /// On `ip`:389 (root only).
+    pub fn start(ip: Ipv4Addr, mode: LdapMode) -> FakeLdap {
+        let listener = bind_tcp(SocketAddr::from((ip, 389)));
         let binds: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let recorded = binds.clone();
         let guard = accept_loop(listener, move |stream, stop, born| {
             serve_ldap(stream, mode, &recorded, stop, born)
         });
-        Some(FakeLdap {
+        FakeLdap {
             binds,
             _guard: guard,
-        })
+        }
     }
 }
 
@@ -645,17 +645,14 @@ pub fn captured_netlogon() -> Vec<u8> {
         .to_vec()
 }
 
-/// A CLDAP responder on `ip`:389 that answers every ping with `reply(id)`.
-pub fn cldap_responder(
-    ip: Ipv4Addr,
-    reply: impl Fn(u32) -> Vec<u8> + Send + 'static,
-) -> Option<Guard> {
-    let socket = bind_udp(SocketAddr::from((ip, 389)))?;
-    Some(udp_responder(socket, move |request| {
+/// A CLDAP responder on `ip`:389 (root only) that answers every ping with `reply(id)`.
+pub fn cldap_responder(ip: Ipv4Addr, reply: impl Fn(u32) -> Vec<u8> + Send + 'static) -> Guard {
+    let socket = bind_udp(SocketAddr::from((ip, 389)));
+    udp_responder(socket, move |request| {
         cldap_request_id(request)
             .map(|id| vec![reply(id)])
             .unwrap_or_default()
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

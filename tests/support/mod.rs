@@ -1,5 +1,11 @@
 //! The harness for end-to-end tests: one test at a time (faults are shared state), the
 //! environment reset before and after each, the binary always run inside a client namespace.
+//!
+//! A test that cannot run under a plain `cargo test` is `#[ignore]`d, so that it shows as
+//! ignored with its reason and never as passed. The reason is one of [`IGNORE_REASONS`], word
+//! for word (`ignore = ` takes only a literal; tests/conventions.rs holds every test to the
+//! list). `cargo test -- --include-ignored` runs them all, as fixtures/test-all.sh does as
+//! root with the environment up; there, whatever is missing fails the test, never skips it.
 
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
@@ -9,7 +15,7 @@ pub mod loopback;
 pub use joinready::model::{CheckResult, Status};
 pub use joinready::report::Report;
 pub use joinready::verdict::VerdictStatus;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -21,6 +27,20 @@ pub const DC2_IP: &str = "10.77.0.12";
 pub const TARPIT_IP: &str = "10.77.0.13";
 pub const BLACKHOLE_IP: &str = "10.77.9.9";
 pub const SVC_PASSWORD: &str = "Join-Passw0rd.1";
+
+/// Every `#[ignore = "…"]` reason the tests may carry; anything else is dragged into
+/// fixtures/test-all.sh's `--include-ignored` run unplanned, so tests/conventions.rs refuses it.
+pub const IGNORE_REASONS: [&str; 3] = [
+    // Calls TestEnv::acquire(): Samba DCs and the rest of fixtures/testenv, in namespaces.
+    "needs the real-server test environment: run fixtures/test-all.sh as root",
+    // Binds 389, 636, 88, 500 or 80 on 127.0.77.x / 127.0.78.x (tests/support/loopback.rs).
+    "needs root to bind ports below 1024 on loopback: run fixtures/test-all.sh as root",
+    // Runs /usr/bin/promtool, /usr/bin/prometheus or /usr/bin/xmllint (tests/monitoring.rs).
+    "needs promtool, prometheus or xmllint (fixtures/testenv/install.sh): run fixtures/test-all.sh as root",
+];
+
+/// The marker `testenv.sh up` writes into the state dir (fixtures/testenv/lib/common.sh).
+const STATE_MARKER: &str = ".joinready-testenv";
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -82,13 +102,52 @@ impl Run {
     }
 }
 
+/// The effective user id, from /proc (the tests run on Linux only).
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// What keeps the test environment from being used here, if anything.
+fn environment_missing() -> Option<String> {
+    match effective_uid() {
+        Some(0) => {}
+        Some(uid) => {
+            return Some(format!(
+                "this test runs as uid {uid}, not root (it runs the binary with `ip netns exec`)"
+            ))
+        }
+        None => return Some("cannot tell whether this test runs as root".to_string()),
+    }
+    let marker = state_dir().join(STATE_MARKER);
+    if !marker.is_file() {
+        return Some(format!(
+            "{} does not exist (the state dir is $JR_TESTENV_DIR, default /tmp/joinready-testenv)",
+            marker.display()
+        ));
+    }
+    for namespace in [CLIENT, BRANCH_CLIENT] {
+        if !Path::new("/run/netns").join(namespace).exists() {
+            return Some(format!("network namespace {namespace} does not exist"));
+        }
+    }
+    None
+}
+
 impl TestEnv {
-    /// None (and a note) when the environment is not requested: `cargo test` on a laptop.
-    /// With JOINREADY_E2E=1 a missing environment is a failure, never a skip.
-    pub fn acquire() -> Option<TestEnv> {
-        if std::env::var("JOINREADY_E2E").as_deref() != Ok("1") {
-            eprintln!("end-to-end test not run: use fixtures/test-all.sh (as root) to build the test environment");
-            return None;
+    /// The test environment, this test's alone until dropped, reset to healthy. Only tests
+    /// `#[ignore = "needs the real-server test environment: …"]` call this; when one runs
+    /// without the environment up, it fails here saying what is missing, never passes unrun.
+    pub fn acquire() -> TestEnv {
+        if let Some(missing) = environment_missing() {
+            panic!(
+                "the real-server test environment is not up: {missing}.\n\
+                 Build it as root with `bash fixtures/testenv/install.sh && bash \
+                 fixtures/testenv/testenv.sh up`, then run `cargo test -- --include-ignored`; \
+                 or run everything with `sudo bash fixtures/test-all.sh`. A plain `cargo test` \
+                 leaves the end-to-end tests out as ignored."
+            );
         }
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let env = TestEnv {
@@ -96,7 +155,7 @@ impl TestEnv {
             scratch: tempfile::tempdir().expect("scratch dir"),
         };
         env.testenv(&["reset"]);
-        Some(env)
+        env
     }
 
     pub fn testenv(&self, args: &[&str]) {
