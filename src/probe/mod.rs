@@ -2,6 +2,7 @@
 //! error. Probes know nothing about Autopilot and decide nothing; checks give them meaning.
 
 pub mod cldap;
+pub mod datagram;
 #[cfg(windows)]
 #[allow(unsafe_code)]
 pub mod dhcp_windows;
