@@ -12,6 +12,7 @@ pub mod ike;
 pub mod inspection;
 pub mod kerberos;
 pub mod ldap;
+pub mod ntp;
 pub mod portal;
 pub mod proxy;
 pub mod resolve;
