@@ -7,6 +7,7 @@ pub mod datagram;
 #[allow(unsafe_code)]
 pub mod dhcp_windows;
 pub mod dns;
+pub mod http;
 pub mod icmp;
 pub mod ike;
 pub mod inspection;
