@@ -9,8 +9,9 @@
 
 use joinready::catalog::Catalog;
 use joinready::duration::{format_duration, parse_duration};
-use joinready::probe::proxy::{parse_pac_result, parse_proxy_url, parse_web_url};
 use joinready::profile::{LoadedProfile, Overrides, Settings};
+use joinready::wire::pac_result::parse_pac_result;
+use joinready::wire::url::{parse_proxy_url, parse_web_url};
 use joinready::wire::{cldap, ike, kerberos, ntp};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -583,7 +583,7 @@ fn parse_endpoint(
             format!("endpoint `{}`: {message}", raw.host),
         )
     };
-    if !crate::probe::proxy::valid_host_name(&raw.host) || raw.host.contains('*') {
+    if !crate::wire::url::valid_host_name(&raw.host) || raw.host.contains('*') {
         return Err(fail(
             "the host must be a DNS name; for a wildcard write `wildcard = \"*.example.com\"` and a representative `host = \"a.example.com\"`".to_string(),
         ));

@@ -110,7 +110,7 @@ pub struct ExtraEndpoint {
 pub struct ProxySettings {
     pub wpad: bool,
     /// An explicit proxy; it overrides WPAD.
-    pub url: Option<crate::probe::proxy::ProxyServer>,
+    pub url: Option<crate::wire::url::ProxyServer>,
 }
 
 impl Default for ProxySettings {
@@ -443,7 +443,7 @@ impl Settings {
             wpad: file.proxy.wpad,
             url: match &file.proxy.url {
                 Some(url) => Some(
-                    crate::probe::proxy::parse_proxy_url(url.get_ref())
+                    crate::wire::url::parse_proxy_url(url.get_ref())
                         .map_err(|m| invalid(url.span(), m))?,
                 ),
                 None => None,
@@ -523,7 +523,7 @@ fn endpoint_settings(
     }
     let mut extra: Vec<EndpointDef> = Vec::new();
     for entry in &section.extra {
-        let url = crate::probe::proxy::parse_web_url(entry.url.get_ref())
+        let url = crate::wire::url::parse_web_url(entry.url.get_ref())
             .map_err(|m| invalid(entry.url.span(), m))?;
         let protocol = if url.https {
             EndpointProtocol::Https

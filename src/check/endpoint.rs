@@ -8,15 +8,14 @@ use crate::facts::Facts;
 use crate::model::{Outcome, Status};
 use crate::probe::inspection::{judge, Inspection, PublicRoots, PUBLIC_ROOTS_ENV};
 use crate::probe::portal::{exchange, Exchange, PortalError};
-use crate::probe::proxy::{
-    connect_tunnel, http_get, no_proxy_matches, parse_proxy_url, ConnectAnswer, PacHop,
-    ProxyServer, WebUrl,
-};
+use crate::probe::proxy::{connect_tunnel, http_get, ConnectAnswer};
 use crate::probe::resolve::resolve;
 use crate::probe::tcp::{connect, ConnectError};
 use crate::probe::tls::{CertificateProblem, Trust};
 use crate::profile::TlsInspection;
 use crate::secret::Secret;
+use crate::wire::pac_result::PacHop;
+use crate::wire::url::{no_proxy_matches, parse_proxy_url, ProxyServer, WebUrl};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -893,8 +892,8 @@ mod tests {
 
     #[test]
     fn a_pac_route_keeps_order_and_names_what_it_skips() {
-        let hops =
-            crate::probe::proxy::parse_pac_result("SOCKS s:1080; PROXY p:3128; DIRECT").unwrap();
+        let hops = crate::wire::pac_result::parse_pac_result("SOCKS s:1080; PROXY p:3128; DIRECT")
+            .unwrap();
         let route = pac_route("SOCKS s:1080; PROXY p:3128; DIRECT", &hops, "PAC");
         assert_eq!(
             route
@@ -1018,7 +1017,7 @@ mod tests {
         drop(free);
         let (port, _seen) = fake_proxy("HTTP/1.1 403 Filtered\r\n\r\n", 1).await;
         let context = context("domain = \"corp.jr.test\"\n");
-        let hops = crate::probe::proxy::parse_pac_result(&format!(
+        let hops = crate::wire::pac_result::parse_pac_result(&format!(
             "PROXY 127.0.0.1:{dead}; PROXY 127.0.0.1:{port}; DIRECT"
         ))
         .unwrap();

@@ -7,9 +7,11 @@ use crate::catalog::{EndpointDef, WpadParams};
 use crate::facts::Facts;
 use crate::model::Outcome;
 use crate::pac::{find_proxy, run_once, Environment, Limits};
-use crate::probe::proxy::{parse_pac_result, redact};
 use crate::probe::resolve::resolve;
-use crate::probe::wpad::{candidates, dhcp_option_252, fetch_path, PAC_MIME};
+use crate::probe::wpad::{dhcp_option_252, fetch_path, PAC_MIME};
+use crate::wire::pac_result::parse_pac_result;
+use crate::wire::url::redact;
+use crate::wire::wpad::candidates;
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -131,7 +133,7 @@ async fn dhcp_pac(
     deadline: Instant,
 ) -> Outcome {
     let origin = json!({ "dhcp_lease": lease, "option_252": url });
-    let parsed = match crate::probe::proxy::parse_web_url(url) {
+    let parsed = match crate::wire::url::parse_web_url(url) {
         Ok(parsed) if !parsed.https => parsed,
         _ => {
             return Outcome::warn(

@@ -3,6 +3,7 @@
 //! A resolver hides what joinready must show (which server said NXDOMAIN, which timed out), so
 //! this speaks DNS directly: UDP first, TCP when the answer is truncated.
 
+use crate::probe::datagram::{self, Failure, Sending, Verdict};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
@@ -14,8 +15,6 @@ use tokio::time::timeout_at;
 
 /// Largest answer read over TCP; Samba and Windows answers for a domain fit many times over.
 const MAX_TCP_ANSWER: usize = 65_535;
-/// Datagrams that are not our answer (wrong id, wrong source) before giving up on a server.
-const MAX_STRAY_DATAGRAMS: usize = 16;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum DnsError {
@@ -107,14 +106,7 @@ pub async fn query(
 
     let wait = deadline.saturating_duration_since(started);
     let tokio_deadline = tokio::time::Instant::from_std(deadline);
-    // The exchange names garbage it skipped when its own deadline ends it; this one only
-    // bounds the socket calls before it waits.
-    let reply = timeout_at(
-        tokio_deadline,
-        udp_exchange(server, &bytes, id, tokio_deadline, wait),
-    )
-    .await
-    .map_err(|_| DnsError::Timeout(wait))??;
+    let reply = udp_exchange(server, &bytes, id, deadline, wait).await?;
     let (message, over_tcp) = if reply.metadata.truncation {
         let message = timeout_at(tokio_deadline, tcp_exchange(server, &bytes, id))
             .await
@@ -194,39 +186,32 @@ async fn udp_exchange(
     server: SocketAddr,
     request: &[u8],
     id: u16,
-    deadline: tokio::time::Instant,
+    deadline: Instant,
     wait: Duration,
 ) -> Result<Message, DnsError> {
-    let socket = crate::probe::udp::connected_socket(server)
-        .await
-        .map_err(|e| io_error(e, server.port()))?;
-    socket
-        .send(request)
-        .await
-        .map_err(|e| io_error(e, server.port()))?;
-    let mut buffer = vec![0u8; 4096];
-    let mut last_problem = None;
-    for _ in 0..MAX_STRAY_DATAGRAMS {
-        let length = match timeout_at(deadline, socket.recv(&mut buffer)).await {
-            Ok(received) => received.map_err(|e| io_error(e, server.port()))?,
-            Err(_) => {
-                return Err(last_problem.map_or(DnsError::Timeout(wait), DnsError::Malformed));
-            }
-        };
-        match Message::from_vec(buffer.get(..length).unwrap_or_default()) {
-            Ok(message) if message.metadata.id == id => return Ok(message),
-            Ok(message) => {
-                last_problem = Some(format!(
-                    "answer with id {} instead of {id}",
-                    message.metadata.id
-                ))
-            }
-            Err(e) => last_problem = Some(e.to_string()),
-        }
+    let classify = |datagram: &[u8]| match Message::from_vec(datagram) {
+        Ok(message) if message.metadata.id == id => Verdict::Accept(message),
+        Ok(message) => Verdict::Malformed(format!(
+            "answer with id {} instead of {id}",
+            message.metadata.id
+        )),
+        Err(e) => Verdict::Malformed(e.to_string()),
+    };
+    match datagram::exchange(server, request, Sending::ONCE, deadline, classify).await {
+        Ok(reply) => Ok(reply.value),
+        Err(Failure::Refused { .. }) => Err(DnsError::Refused {
+            port: server.port(),
+        }),
+        Err(Failure::Io { error, .. }) => Err(DnsError::Io(error.to_string())),
+        Err(Failure::NoReply {
+            malformed: Some(problem),
+            ..
+        }) => Err(DnsError::Malformed(problem)),
+        Err(Failure::NoReply {
+            exhausted: true, ..
+        }) => Err(DnsError::Malformed("no usable answer".to_string())),
+        Err(Failure::NoReply { .. }) => Err(DnsError::Timeout(wait)),
     }
-    Err(DnsError::Malformed(
-        last_problem.unwrap_or_else(|| "no usable answer".to_string()),
-    ))
 }
 
 async fn tcp_exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Message, DnsError> {

@@ -7,12 +7,13 @@
 //! or down) are different answers.
 
 use crate::duration::Human;
+use crate::probe::datagram::{self, Failure, Sending, Verdict};
 use crate::probe::tcp::millis;
 use crate::wire::ike::{decode_reply, encode_sa_init, IkeReply, NotifyType, Outcome};
 use serde::Serialize;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::time::timeout_at;
 
 /// ECP-256: the group Windows' built-in IKEv2 client and strongSwan both offer by default.
 const DH_GROUP: u16 = 19;
@@ -20,8 +21,6 @@ const DH_GROUP: u16 = 19;
 const MAX_SENDS: u32 = 4;
 /// Wait before each retransmission, doubling as RFC 7296 §2.4 suggests.
 const FIRST_RETRANSMIT: Duration = Duration::from_millis(500);
-/// Datagrams that are not a reply to us (someone else's SPI, a keepalive) before giving up.
-const MAX_STRAY_DATAGRAMS: usize = 16;
 /// An IKE_SA_INIT response with certificate requests and vendor IDs fits easily; larger
 /// datagrams are cut and then fail the length check, which still proves the responder alive.
 const MAX_DATAGRAM: usize = 8192;
@@ -161,17 +160,6 @@ fn random_spi() -> [u8; 8] {
     }
 }
 
-fn io_error(address: SocketAddr, error: &std::io::Error, sent: u32) -> IkeProbeError {
-    if error.kind() == std::io::ErrorKind::ConnectionRefused {
-        IkeProbeError::Refused { address, sent }
-    } else {
-        IkeProbeError::Io {
-            address,
-            reason: error.to_string(),
-        }
-    }
-}
-
 /// What one received datagram means for this request.
 #[derive(Debug, PartialEq)]
 pub enum Classified {
@@ -213,83 +201,66 @@ pub async fn probe(
     let ke = ecp256_public_key()?;
     let request = encode_sa_init(spi_i, &nonce, &ke, DH_GROUP, nat_t);
 
-    // Connected: only the gateway's datagrams arrive, and ICMP port unreachable becomes
-    // ECONNREFUSED on the next send or receive.
-    let socket = crate::probe::udp::connected_socket(address)
-        .await
-        .map_err(|e| io_error(address, &e, 0))?;
-
-    let started = Instant::now();
-    let tokio_deadline = tokio::time::Instant::from_std(deadline);
-    let mut buffer = vec![0u8; MAX_DATAGRAM];
-    let mut sent: u32 = 0;
-    let mut next_send = tokio::time::Instant::now();
-    let mut interval = FIRST_RETRANSMIT;
-    let mut ignored = 0usize;
-    let mut last_ignored: Option<String> = None;
-    // Each pass sends, times out towards the next send or the deadline, or reads one datagram;
-    // sends and strays are capped, so this bound is never the one that ends the loop.
-    for _ in 0..2 * (MAX_SENDS as usize + MAX_STRAY_DATAGRAMS) {
-        let now = tokio::time::Instant::now();
-        if now >= tokio_deadline {
-            break;
+    let sending = Sending {
+        max_sends: MAX_SENDS,
+        first_retransmit: FIRST_RETRANSMIT,
+        max_datagram: MAX_DATAGRAM,
+    };
+    let classify = |datagram: &[u8]| match classify(datagram, spi_i, nat_t) {
+        Classified::Reply(answer, reply) => Verdict::<_, Infallible>::Accept((answer, reply)),
+        Classified::Ignore(reason) => Verdict::Stray(reason),
+    };
+    let reply = match datagram::exchange(address, &request, sending, deadline, classify).await {
+        Ok(reply) => reply,
+        Err(Failure::Refused { sent }) => return Err(IkeProbeError::Refused { address, sent }),
+        Err(Failure::Io { error, .. }) => {
+            return Err(IkeProbeError::Io {
+                address,
+                reason: error.to_string(),
+            })
         }
-        if sent < MAX_SENDS && now >= next_send {
-            socket
-                .send(&request)
-                .await
-                .map_err(|e| io_error(address, &e, sent))?;
-            sent += 1;
-            next_send = now + interval;
-            interval *= 2;
+        Err(Failure::NoReply {
+            exhausted: true,
+            strays,
+            last_stray,
+            ..
+        }) => {
+            return Err(IkeProbeError::Strays {
+                address,
+                count: strays,
+                last: last_stray.unwrap_or_default(),
+            })
         }
-        let wake = if sent < MAX_SENDS {
-            next_send.min(tokio_deadline)
-        } else {
-            tokio_deadline
-        };
-        let length = match timeout_at(wake, socket.recv(&mut buffer)).await {
-            Err(_) => continue,
-            Ok(Err(error)) => return Err(io_error(address, &error, sent)),
-            Ok(Ok(length)) => length,
-        };
-        let datagram = buffer.get(..length).unwrap_or_default();
-        match classify(datagram, spi_i, nat_t) {
-            Classified::Reply(answer, reply) => {
-                return Ok(IkeEvidence {
-                    address,
-                    nat_t,
-                    rtt_ms: millis(started.elapsed()),
-                    sent,
-                    answer,
-                    responder_spi: reply.as_ref().map(|r| hex(&r.spi_r)),
-                    notifies: reply
-                        .as_ref()
-                        .map(|r| r.notify_types().iter().map(ToString::to_string).collect())
-                        .unwrap_or_default(),
-                    vendor_ids: reply.map(|r| r.vendor_ids.clone()).unwrap_or_default(),
-                    ignored_datagrams: ignored,
-                });
-            }
-            Classified::Ignore(reason) => {
-                ignored += 1;
-                last_ignored = Some(reason.clone());
-                if ignored >= MAX_STRAY_DATAGRAMS {
-                    return Err(IkeProbeError::Strays {
-                        address,
-                        count: ignored,
-                        last: reason,
-                    });
-                }
-            }
+        Err(Failure::NoReply {
+            sent,
+            waited,
+            strays,
+            last_stray,
+            ..
+        }) => {
+            return Err(IkeProbeError::Silent {
+                address,
+                sent,
+                waited,
+                ignored: strays,
+                last_ignored: last_stray,
+            })
         }
-    }
-    Err(IkeProbeError::Silent {
+    };
+    let (answer, decoded) = reply.value;
+    Ok(IkeEvidence {
         address,
-        sent,
-        waited: deadline.saturating_duration_since(started),
-        ignored,
-        last_ignored,
+        nat_t,
+        rtt_ms: millis(reply.rtt),
+        sent: reply.sent,
+        answer,
+        responder_spi: decoded.as_ref().map(|r| hex(&r.spi_r)),
+        notifies: decoded
+            .as_ref()
+            .map(|r| r.notify_types().iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
+        vendor_ids: decoded.map(|r| r.vendor_ids.clone()).unwrap_or_default(),
+        ignored_datagrams: reply.skipped,
     })
 }
 

@@ -2,15 +2,18 @@
 //! error. Probes know nothing about Autopilot and decide nothing; checks give them meaning.
 
 pub mod cldap;
+pub mod datagram;
 #[cfg(windows)]
 #[allow(unsafe_code)]
 pub mod dhcp_windows;
 pub mod dns;
+pub mod http;
 pub mod icmp;
 pub mod ike;
 pub mod inspection;
 pub mod kerberos;
 pub mod ldap;
+pub mod ntp;
 pub mod portal;
 pub mod proxy;
 pub mod resolve;

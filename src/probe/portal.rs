@@ -3,18 +3,17 @@
 //! and the phase that failed is named.
 
 use crate::duration::Human;
+use crate::probe::http::{self, HttpError, Step};
 use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::probe::tls::{TlsEvidence, Trust, TrustError};
+use crate::wire::http::{Head, Method, NotHttp, Request};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::timeout_at;
 use tokio_rustls::TlsConnector;
-
-/// The status line and headers are read up to this many bytes; a portal's are far smaller.
-const MAX_HEAD: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,6 +69,32 @@ impl PortalError {
     }
 }
 
+impl From<HttpError> for PortalError {
+    fn from(error: HttpError) -> Self {
+        let phase = |step| match step {
+            Step::Request => Phase::Request,
+            Step::Read => Phase::Read,
+        };
+        match error {
+            HttpError::Silent { step, waited } => PortalError::Silent {
+                phase: phase(step),
+                waited,
+            },
+            HttpError::Io { step, reason } => PortalError::Io {
+                phase: phase(step),
+                reason,
+            },
+            HttpError::Unterminated(reason) => PortalError::NotHttp(reason),
+            HttpError::NotHttp(NotHttp(reason)) => PortalError::NotHttp(reason),
+            // Only whole-body reads produce these; a head read never does.
+            error @ (HttpError::TooLarge { .. } | HttpError::BadChunks) => PortalError::Io {
+                phase: Phase::Read,
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
 /// What the portal showed.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortalEvidence {
@@ -94,51 +119,6 @@ pub struct PortalRequest<'a> {
     pub host: &'a str,
     pub path: &'a str,
     pub trust: &'a Trust,
-}
-
-/// The status line and two headers of an HTTP/1.x response head.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Head {
-    pub status: u16,
-    pub status_line: String,
-    pub server: Option<String>,
-    pub location: Option<String>,
-}
-
-/// Parses the head (everything before the blank line); the body is never read.
-pub fn parse_head(head: &[u8]) -> Result<Head, PortalError> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default().trim().to_string();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let code = parts.next().unwrap_or_default();
-    let status = match (version.starts_with("HTTP/1."), code.parse::<u16>()) {
-        (true, Ok(status)) if (100..=599).contains(&status) && code.len() == 3 => status,
-        _ => {
-            let shown: String = status_line.chars().take(60).collect();
-            return Err(PortalError::NotHttp(format!("status line `{shown}`")));
-        }
-    };
-    let mut server = None;
-    let mut location = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value: String = value.trim().chars().take(200).collect();
-        if name.eq_ignore_ascii_case("server") {
-            server = Some(value);
-        } else if name.eq_ignore_ascii_case("location") {
-            location = Some(value);
-        }
-    }
-    Ok(Head {
-        status,
-        status_line,
-        server,
-        location,
-    })
 }
 
 fn url(host: &str, port: u16, path: &str) -> String {
@@ -247,127 +227,28 @@ where
         .next()
         .unwrap_or(host)
         .to_string();
-    let message = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: joinready/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    let sent = Instant::now();
-    match timeout_at(tokio_deadline, tls.write_all(message.as_bytes())).await {
-        Err(_) => {
-            return Err(PortalError::Silent {
-                phase: Phase::Request,
-                waited: deadline.saturating_duration_since(sent),
-            })
-        }
-        Ok(result) => result.map_err(|e| PortalError::Io {
-            phase: Phase::Request,
-            reason: e.to_string(),
-        })?,
-    }
-    let raw_head = read_head(&mut tls, sent, deadline).await?;
-    let response_ms = millis(sent.elapsed());
-    let head = parse_head(&raw_head)?;
+    let request = Request {
+        method: Method::Get,
+        target: path,
+        host: &host_header,
+        proxy_credentials: None,
+    };
+    let answer = http::head(&mut tls, &request, deadline).await?;
     Ok(Exchange {
         url,
         tls_ms,
         tls_version,
         tls: certificate,
         chain: verifier.chain(),
-        response_ms,
-        head,
-        raw_head,
+        response_ms: answer.ms,
+        head: answer.head,
+        raw_head: answer.raw_head,
     })
-}
-
-/// Reads an HTTP response head (up to the blank line, which is not returned) from `stream`.
-/// A read may take a little of the body with it; the body is never used.
-pub async fn read_head<S>(
-    stream: &mut S,
-    sent: Instant,
-    deadline: Instant,
-) -> Result<Vec<u8>, PortalError>
-where
-    S: AsyncRead + Unpin,
-{
-    let tokio_deadline = tokio::time::Instant::from_std(deadline);
-    let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    // Bounded: each pass adds at least one byte or ends, and MAX_HEAD caps the total.
-    let end = loop {
-        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        if head.len() >= MAX_HEAD {
-            return Err(PortalError::NotHttp(format!(
-                "no end of the headers within {MAX_HEAD} bytes"
-            )));
-        }
-        let read = match timeout_at(tokio_deadline, stream.read(&mut chunk)).await {
-            Err(_) => {
-                return Err(PortalError::Silent {
-                    phase: Phase::Read,
-                    waited: deadline.saturating_duration_since(sent),
-                })
-            }
-            Ok(result) => result.map_err(|e| PortalError::Io {
-                phase: Phase::Read,
-                reason: e.to_string(),
-            })?,
-        };
-        if read == 0 {
-            // Closed early: whatever came is all there is; a bare status line still counts.
-            if head.is_empty() {
-                return Err(PortalError::Io {
-                    phase: Phase::Read,
-                    reason: "the server closed the connection without answering".to_string(),
-                });
-            }
-            break head.len();
-        }
-        head.extend_from_slice(chunk.get(..read).unwrap_or_default());
-    };
-    head.truncate(end);
-    Ok(head)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn status_line_and_headers() {
-        let head = parse_head(
-            b"HTTP/1.1 302 Found\r\nServer: nginx\r\nlocation: https://vpn/login\r\nX: y",
-        )
-        .unwrap();
-        assert_eq!(
-            head,
-            Head {
-                status: 302,
-                status_line: "HTTP/1.1 302 Found".into(),
-                server: Some("nginx".into()),
-                location: Some("https://vpn/login".into()),
-            }
-        );
-        assert_eq!(parse_head(b"HTTP/1.0 200").unwrap().status, 200);
-    }
-
-    #[test]
-    fn what_is_not_http_is_said_so() {
-        for bad in [
-            &b""[..],
-            b"SSH-2.0-OpenSSH_9.2",
-            b"HTTP/1.1 abc OK",
-            b"HTTP/1.1 2000 OK",
-            b"HTTP/2 200",
-            b"\xff\xfe\x00",
-        ] {
-            assert!(
-                matches!(parse_head(bad), Err(PortalError::NotHttp(_))),
-                "{bad:?}"
-            );
-        }
-    }
 
     #[test]
     fn urls_name_the_port_only_when_it_is_not_443() {

@@ -17,6 +17,8 @@ use std::fmt::Write as _;
 
 use thiserror::Error;
 
+use crate::wire::cursor::{Cursor, WireError};
+
 /// UDP port for IKE without NAT traversal.
 pub const IKE_PORT: u16 = 500;
 /// UDP port for IKE with NAT traversal; messages carry the [`NON_ESP_MARKER`] prefix.
@@ -881,64 +883,24 @@ impl IkeReply {
     }
 }
 
-/// A bounds-checked reader over one slice; every read either succeeds or returns
-/// [`IkeError::Short`] naming `what`.
-struct Reader<'a> {
-    rest: &'a [u8],
-    what: &'static str,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], what: &'static str) -> Self {
-        Self { rest: bytes, what }
-    }
-
-    fn remaining(&self) -> usize {
-        self.rest.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], IkeError> {
-        match self.rest.split_at_checked(n) {
-            Some((head, tail)) => {
-                self.rest = tail;
-                Ok(head)
-            }
-            None => Err(IkeError::Short {
-                what: self.what,
-                need: n,
-                have: self.rest.len(),
-            }),
+impl From<WireError> for IkeError {
+    fn from(error: WireError) -> Self {
+        match error {
+            WireError::Truncated {
+                what,
+                needed,
+                available,
+            } => IkeError::Short {
+                what,
+                need: needed,
+                have: available,
+            },
+            WireError::OffsetOutOfRange { what, offset, len } => IkeError::Short {
+                what,
+                need: offset,
+                have: len,
+            },
         }
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], IkeError> {
-        let bytes = self.take(N)?;
-        bytes.try_into().map_err(|_| IkeError::Short {
-            what: self.what,
-            need: N,
-            have: bytes.len(),
-        })
-    }
-
-    fn u8(&mut self) -> Result<u8, IkeError> {
-        let [byte] = self.array::<1>()?;
-        Ok(byte)
-    }
-
-    fn u16(&mut self) -> Result<u16, IkeError> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, IkeError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        std::mem::take(&mut self.rest)
     }
 }
 
@@ -967,15 +929,15 @@ pub fn decode_reply(datagram: &[u8], spi_i: [u8; 8], nat_t: bool) -> Result<IkeR
         need: HEADER_LEN,
         have: message.len(),
     })?;
-    let mut header = Reader::new(header_bytes, "ike header");
-    let found_spi_i: [u8; 8] = header.array()?;
-    let spi_r: [u8; 8] = header.array()?;
-    let first_payload = header.u8()?;
-    let version = header.u8()?;
-    let exchange = header.u8()?;
-    let flags = header.u8()?;
-    let message_id = header.u32()?;
-    let declared = header.u32()?;
+    let mut header = Cursor::new(header_bytes);
+    let found_spi_i: [u8; 8] = header.array("ike header")?;
+    let spi_r: [u8; 8] = header.array("ike header")?;
+    let first_payload = header.u8("ike header")?;
+    let version = header.u8("ike header")?;
+    let exchange = header.u8("ike header")?;
+    let flags = header.u8("ike header")?;
+    let message_id = header.u32_be("ike header")?;
+    let declared = header.u32_be("ike header")?;
 
     // RFC 7296 §2.1: the response is matched to the request by the SPIs and message ID;
     // anything else is someone else's traffic.
@@ -1039,7 +1001,7 @@ fn strip_marker(datagram: &[u8]) -> Result<&[u8], IkeError> {
 }
 
 fn walk_payloads(first: u8, bytes: &[u8], reply: &mut IkeReply) -> Result<(), IkeError> {
-    let mut chain = Reader::new(bytes, "payload header");
+    let mut chain = Cursor::new(bytes);
     let mut next = first;
     let mut count = 0usize;
     while next != 0 {
@@ -1048,9 +1010,9 @@ fn walk_payloads(first: u8, bytes: &[u8], reply: &mut IkeReply) -> Result<(), Ik
         }
         count += 1;
         let payload = PayloadType::from_code(next);
-        let following = chain.u8()?;
-        let _critical_and_reserved = chain.u8()?;
-        let length = chain.u16()?;
+        let following = chain.u8("payload header")?;
+        let _critical_and_reserved = chain.u8("payload header")?;
+        let length = chain.u16_be("payload header")?;
         let content_len = usize::from(length).checked_sub(GENERIC_HEADER_LEN).ok_or(
             IkeError::PayloadTooShort {
                 payload,
@@ -1065,7 +1027,7 @@ fn walk_payloads(first: u8, bytes: &[u8], reply: &mut IkeReply) -> Result<(), Ik
                 remaining: chain.remaining().saturating_add(GENERIC_HEADER_LEN),
             });
         }
-        let content = chain.take(content_len)?;
+        let content = chain.take(content_len, "payload header")?;
         read_payload(payload, content, reply)?;
         // The Next Payload field of SK/SKF names the first payload inside the ciphertext
         // (RFC 7296 §3.14), so the clear chain ends here.
@@ -1108,9 +1070,9 @@ fn read_payload(
             if reply.ke.is_some() {
                 return Err(IkeError::DuplicatePayload { payload });
             }
-            let mut r = Reader::new(content, "ke payload");
-            let group = DhGroup::from_code(r.u16()?);
-            let _reserved = r.u16()?;
+            let mut r = Cursor::new(content);
+            let group = DhGroup::from_code(r.u16_be("ke payload")?);
+            let _reserved = r.u16_be("ke payload")?;
             reply.ke = Some(KeyExchange {
                 group,
                 len: r.rest().len(),
@@ -1130,11 +1092,11 @@ fn read_payload(
 }
 
 fn read_notify(content: &[u8]) -> Result<Notify, IkeError> {
-    let mut r = Reader::new(content, "notify payload");
-    let protocol = r.u8()?;
-    let spi_size = r.u8()?;
-    let kind = NotifyType::from_code(r.u16()?);
-    let spi = r.take(usize::from(spi_size))?.to_vec();
+    let mut r = Cursor::new(content);
+    let protocol = r.u8("notify payload")?;
+    let spi_size = r.u8("notify payload")?;
+    let kind = NotifyType::from_code(r.u16_be("notify payload")?);
+    let spi = r.take(usize::from(spi_size), "notify payload")?.to_vec();
     let data = r.rest().to_vec();
     // RFC 7296 §3.10.1: INVALID_KE_PAYLOAD carries the accepted group as two octets.
     if kind == NotifyType::InvalidKePayload && data.len() != 2 {
@@ -1155,7 +1117,7 @@ fn read_notify(content: &[u8]) -> Result<Notify, IkeError> {
 /// Read the proposals of an SA payload, checking each "Last Substruc" marker against the data
 /// that follows it.
 fn read_sa(content: &[u8]) -> Result<Vec<Proposal>, IkeError> {
-    let mut r = Reader::new(content, "sa payload");
+    let mut r = Cursor::new(content);
     let mut proposals = Vec::new();
     let mut more_expected = false;
     while !r.is_empty() {
@@ -1165,9 +1127,9 @@ fn read_sa(content: &[u8]) -> Result<Vec<Proposal>, IkeError> {
                 reason: "data follows the proposal marked last",
             });
         }
-        let last = r.u8()?;
-        let _reserved = r.u8()?;
-        let length = usize::from(r.u16()?);
+        let last = r.u8("sa payload")?;
+        let _reserved = r.u8("sa payload")?;
+        let length = usize::from(r.u16_be("sa payload")?);
         let body_len = length
             .checked_sub(4)
             .filter(|_| length >= PROPOSAL_HEADER_LEN)
@@ -1175,7 +1137,7 @@ fn read_sa(content: &[u8]) -> Result<Vec<Proposal>, IkeError> {
                 what: "proposal",
                 reason: "proposal length is below 8",
             })?;
-        let body = r.take(body_len)?;
+        let body = r.take(body_len, "sa payload")?;
         proposals.push(read_proposal(body)?);
         more_expected = match last {
             LAST => false,
@@ -1198,12 +1160,12 @@ fn read_sa(content: &[u8]) -> Result<Vec<Proposal>, IkeError> {
 }
 
 fn read_proposal(body: &[u8]) -> Result<Proposal, IkeError> {
-    let mut r = Reader::new(body, "proposal");
-    let number = r.u8()?;
-    let protocol = r.u8()?;
-    let spi_size = r.u8()?;
-    let declared = r.u8()?;
-    let spi = r.take(usize::from(spi_size))?.to_vec();
+    let mut r = Cursor::new(body);
+    let number = r.u8("proposal")?;
+    let protocol = r.u8("proposal")?;
+    let spi_size = r.u8("proposal")?;
+    let declared = r.u8("proposal")?;
+    let spi = r.take(usize::from(spi_size), "proposal")?.to_vec();
     let mut transforms = Vec::new();
     let mut more_expected = false;
     while !r.is_empty() {
@@ -1213,9 +1175,9 @@ fn read_proposal(body: &[u8]) -> Result<Proposal, IkeError> {
                 reason: "data follows the transform marked last",
             });
         }
-        let last = r.u8()?;
-        let _reserved = r.u8()?;
-        let length = usize::from(r.u16()?);
+        let last = r.u8("proposal")?;
+        let _reserved = r.u8("proposal")?;
+        let length = usize::from(r.u16_be("proposal")?);
         let body_len = length
             .checked_sub(4)
             .filter(|_| length >= TRANSFORM_HEADER_LEN)
@@ -1223,7 +1185,7 @@ fn read_proposal(body: &[u8]) -> Result<Proposal, IkeError> {
                 what: "transform",
                 reason: "transform length is below 8",
             })?;
-        let transform = r.take(body_len)?;
+        let transform = r.take(body_len, "proposal")?;
         transforms.push(read_transform(transform)?);
         more_expected = match last {
             LAST => false,
@@ -1257,22 +1219,22 @@ fn read_proposal(body: &[u8]) -> Result<Proposal, IkeError> {
 }
 
 fn read_transform(body: &[u8]) -> Result<Transform, IkeError> {
-    let mut r = Reader::new(body, "transform");
-    let kind = r.u8()?;
-    let _reserved = r.u8()?;
-    let id = r.u16()?;
-    let mut attrs = Reader::new(r.rest(), "transform attribute");
+    let mut r = Cursor::new(body);
+    let kind = r.u8("transform")?;
+    let _reserved = r.u8("transform")?;
+    let id = r.u16_be("transform")?;
+    let mut attrs = Cursor::new(r.rest());
     let mut key_bits = None;
     while !attrs.is_empty() {
-        let attr = attrs.u16()?;
+        let attr = attrs.u16_be("transform attribute")?;
         if attr & ATTR_FORMAT_TV != 0 {
-            let value = attrs.u16()?;
+            let value = attrs.u16_be("transform attribute")?;
             if attr & !ATTR_FORMAT_TV == ATTR_KEY_LENGTH {
                 key_bits = Some(value);
             }
         } else {
-            let len = attrs.u16()?;
-            attrs.take(usize::from(len))?;
+            let len = attrs.u16_be("transform attribute")?;
+            attrs.take(usize::from(len), "transform attribute")?;
         }
     }
     Ok(match kind {

@@ -4,6 +4,10 @@
 pub mod ber;
 pub mod cldap;
 pub mod cursor;
+pub mod http;
 pub mod ike;
 pub mod kerberos;
 pub mod ntp;
+pub mod pac_result;
+pub mod url;
+pub mod wpad;
