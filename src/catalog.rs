@@ -1,10 +1,14 @@
 //! The check catalog: `checks/*.toml` embedded at build time plus the user's own files.
-//! Checks are data; each names the probe that answers it and that probe's parameters.
+//! Checks are data: each names its kind (`src/check/`), the kind's parameters, what it needs and
+//! provides, and how its failures weigh. Everything is validated when the catalog loads.
 
+use crate::check::shape::{Fact, FanOut};
+use crate::check::{Kind, Params};
+use crate::endpoints::{EndpointDef, EndpointProtocol, TlsInspection, ENDPOINT_SETS};
 use crate::model::Area;
-use crate::profile::{explain_toml_message, locate};
 use crate::suggest::closest;
-use serde::{Deserialize, Serialize};
+use crate::toml_errors::{explain_toml_message, locate};
+use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -23,9 +27,6 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// The endpoint sets of the built-in catalog that a profile's `[endpoints] sets` may name.
-pub const ENDPOINT_SETS: &[&str] = &["autopilot", "hybrid-join", "intune"];
-
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("{path}: cannot read checks: {source}")]
@@ -35,125 +36,6 @@ pub enum CatalogError {
     },
     #[error("{location}: {message}")]
     Invalid { location: String, message: String },
-}
-
-/// The probe that answers a check. Probes know nothing about Autopilot; checks give them meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ProbeKind {
-    /// SRV lookup against every DNS server, with A/AAAA of each target.
-    #[serde(rename = "dns.srv")]
-    DnsSrv,
-    /// ICMP echo to a DC.
-    #[serde(rename = "icmp")]
-    Icmp,
-    /// The CLDAP "LDAP ping" on UDP 389 that Windows' DC locator sends.
-    #[serde(rename = "cldap")]
-    Cldap,
-    /// An unauthenticated Kerberos AS-REQ on UDP 88; the KRB-ERROR proves the KDC alive.
-    #[serde(rename = "kerberos")]
-    Kdc,
-    /// The DC's clock (KRB-ERROR stime, rootDSE currentTime) against this device's.
-    #[serde(rename = "clock")]
-    Clock,
-    /// The DC locator: site-aware LDAP pings over the DC list, first answer wins.
-    #[serde(rename = "dc.locator")]
-    Locator,
-    /// An authenticated LDAP read on the chosen DC (OU, rights, quota, registration SCP).
-    #[serde(rename = "ldap.directory")]
-    Directory,
-    /// TCP connect to a port of a DC.
-    #[serde(rename = "tcp")]
-    Tcp,
-    /// A UDP service of a DC asked in its own protocol (kpasswd, NTP).
-    #[serde(rename = "udp")]
-    Udp,
-    /// Anonymous rootDSE read over LDAP.
-    #[serde(rename = "ldap.rootdse")]
-    LdapRootDse,
-    /// The bind the profile asks for (anonymous, or simple over StartTLS/LDAPS/plain).
-    #[serde(rename = "ldap.bind")]
-    LdapBind,
-    /// IKEv2 IKE_SA_INIT to a VPN gateway (UDP 500, and 4500 with the non-ESP marker).
-    #[serde(rename = "ike")]
-    Ike,
-    /// TCP, TLS handshake and HTTP status of an SSL VPN portal.
-    #[serde(rename = "vpn.tls")]
-    VpnTls,
-    /// TCP connect to a VPN gateway of kind "tcp".
-    #[serde(rename = "vpn.tcp")]
-    VpnTcp,
-    /// An internet endpoint along the device's route: DNS, TCP, proxy CONNECT, TLS, HTTP.
-    #[serde(rename = "endpoint")]
-    Endpoint,
-    /// WPAD discovery (DNS devolution, wpad.dat) and a trial run of the PAC script.
-    #[serde(rename = "wpad")]
-    Wpad,
-}
-
-impl ProbeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProbeKind::DnsSrv => "dns.srv",
-            ProbeKind::Icmp => "icmp",
-            ProbeKind::Cldap => "cldap",
-            ProbeKind::Kdc => "kerberos",
-            ProbeKind::Clock => "clock",
-            ProbeKind::Locator => "dc.locator",
-            ProbeKind::Directory => "ldap.directory",
-            ProbeKind::Tcp => "tcp",
-            ProbeKind::Udp => "udp",
-            ProbeKind::LdapRootDse => "ldap.rootdse",
-            ProbeKind::LdapBind => "ldap.bind",
-            ProbeKind::Ike => "ike",
-            ProbeKind::VpnTls => "vpn.tls",
-            ProbeKind::VpnTcp => "vpn.tcp",
-            ProbeKind::Endpoint => "endpoint",
-            ProbeKind::Wpad => "wpad",
-        }
-    }
-}
-
-/// What a check runs once per.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ForEach {
-    /// Once per domain controller found by the check that provides `dcs`.
-    Dc,
-    /// Once per `[[vpn]]` gateway of the profile whose kind the check's probe speaks.
-    VpnGateway,
-    /// Once per internet endpoint: the catalog's `[[endpoint]]` entries of the sets the profile
-    /// chose, then the profile's `[[endpoints.extra]]`.
-    Endpoint,
-}
-
-impl ForEach {
-    /// How often a check with this `for_each` runs, as `explain` and `checks` say it.
-    pub fn runs(self) -> &'static str {
-        match self {
-            ForEach::Dc => "once per domain controller",
-            ForEach::VpnGateway => "once per [[vpn]] gateway of its kind",
-            ForEach::Endpoint => "once per internet endpoint",
-        }
-    }
-
-    /// The short form for one-line listings.
-    pub fn per(self) -> &'static str {
-        match self {
-            ForEach::Dc => "per DC",
-            ForEach::VpnGateway => "per gateway",
-            ForEach::Endpoint => "per endpoint",
-        }
-    }
-}
-
-/// Typed facts a check can provide to the checks after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FactKind {
-    /// The list of domain controllers (with addresses) the per-DC checks fan out over.
-    Dcs,
-    /// The DC the DC locator chose, which the directory checks read.
-    ChosenDc,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,85 +60,10 @@ struct RawEndpoint {
     sets: Vec<String>,
     purpose: String,
     source: String,
-    tls_inspection: crate::profile::TlsInspection,
+    tls_inspection: TlsInspection,
     wildcard: Option<String>,
     #[serde(default)]
     optional: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndpointProtocol {
-    #[default]
-    Https,
-    Http,
-    /// SNTP on UDP.
-    Ntp,
-}
-
-impl EndpointProtocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointProtocol::Https => "https",
-            EndpointProtocol::Http => "http",
-            EndpointProtocol::Ntp => "ntp",
-        }
-    }
-
-    pub fn default_port(self) -> u16 {
-        match self {
-            EndpointProtocol::Https => 443,
-            EndpointProtocol::Http => 80,
-            EndpointProtocol::Ntp => 123,
-        }
-    }
-}
-
-/// One internet endpoint, from the catalog or the profile's `[[endpoints.extra]]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EndpointDef {
-    /// The host probed; for a wildcard entry, its representative host.
-    pub host: String,
-    pub port: u16,
-    pub protocol: EndpointProtocol,
-    pub path: String,
-    /// The sets it belongs to; `["extra"]` for the profile's own endpoints.
-    pub sets: Vec<String>,
-    /// What it is for, named in findings.
-    pub purpose: String,
-    /// The document that requires it.
-    pub source: String,
-    pub tls_inspection: crate::profile::TlsInspection,
-    /// The wildcard the host stands for, e.g. `*.manage.microsoft.com`.
-    pub wildcard: Option<String>,
-    /// A failure only warns.
-    pub optional: bool,
-}
-
-impl EndpointDef {
-    /// The row's target: the host, with the port when it is not the protocol's own.
-    pub fn label(&self) -> String {
-        if self.port == self.protocol.default_port() {
-            self.host.clone()
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-
-    /// The URL requested (http and https).
-    pub fn url(&self) -> String {
-        let port = if self.port == self.protocol.default_port() {
-            String::new()
-        } else {
-            format!(":{}", self.port)
-        };
-        format!(
-            "{}://{}{port}{}",
-            self.protocol.as_str(),
-            self.host,
-            self.path
-        )
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -265,14 +72,16 @@ struct RawCheck {
     id: String,
     area: Area,
     title: String,
-    probe: ProbeKind,
+    /// The check kind; `probe` is the name it had before version 0.2.
+    #[serde(alias = "probe")]
+    kind: Spanned<String>,
     #[serde(default)]
-    params: toml::Table,
+    params: Option<Spanned<toml::Table>>,
     #[serde(default)]
     needs: Vec<String>,
-    for_each: Option<ForEach>,
+    for_each: Option<Spanned<String>>,
     #[serde(default)]
-    provides: Vec<FactKind>,
+    provides: Vec<Fact>,
     downgrade_if_passed: Option<String>,
     #[serde(default)]
     corporate_network: bool,
@@ -284,186 +93,20 @@ struct RawCheck {
     remedy: String,
 }
 
-/// Parameters of each probe, validated when the catalog loads.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum Params {
-    DnsSrv(DnsSrvParams),
-    Icmp(IcmpParams),
-    Cldap(LdapParams),
-    Kdc(LdapParams),
-    Clock(LdapParams),
-    Locator(LdapParams),
-    Directory(DirectoryParams),
-    Tcp(TcpParams),
-    Udp(UdpParams),
-    LdapRootDse(LdapParams),
-    LdapBind(LdapParams),
-    Ike(IkeParams),
-    VpnTls(VpnTlsParams),
-    VpnTcp(VpnTcpParams),
-    Endpoint(EndpointParams),
-    Wpad(WpadParams),
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DnsSrvParams {
-    /// The SRV owner name; `{domain}`, `{forest}` and `{site}` are filled from the profile.
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IcmpParams {
-    #[serde(default = "default_ping_count")]
-    pub count: u8,
-}
-
-fn default_ping_count() -> u8 {
-    3
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TcpParams {
-    pub port: u16,
-    /// What breaks when this port is closed, named in the finding.
-    #[serde(default)]
-    pub consequence: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LdapParams {}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct UdpParams {
-    pub port: u16,
-    /// Which protocol's request to send.
-    pub payload: UdpPayload,
-    /// What breaks when this port is closed, named in the finding.
-    #[serde(default)]
-    pub consequence: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UdpPayload {
-    Kpasswd,
-    Ntp,
-}
-
-/// Which directory question an `ldap.directory` check asks of the chosen DC.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DirectoryParams {
-    pub question: DirectoryQuestion,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DirectoryQuestion {
-    /// The Domain Join profile's OU exists.
-    OuExists,
-    /// The bound account may create computer objects in the OU.
-    OuCreateComputer,
-    /// ms-DS-MachineAccountQuota on the domain head.
-    MachineAccountQuota,
-    /// The Device Registration service connection point and its tenant keywords.
-    RegistrationScp,
-}
-
-/// IKEv2 probe: which UDP port (500 plain, 4500 with the non-ESP marker).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IkeParams {
-    /// Used when the gateway names no port.
-    #[serde(default = "default_ike_port")]
-    pub port: u16,
-    /// Prefix the 4 zero bytes of the non-ESP marker (RFC 3948), as on UDP 4500.
-    #[serde(default)]
-    pub nat_t: bool,
-}
-
-fn default_ike_port() -> u16 {
-    500
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VpnTlsParams {
-    /// Used when the gateway names no port.
-    #[serde(default = "default_tls_port")]
-    pub port: u16,
-    /// The path of the portal page requested after the handshake.
-    #[serde(default = "default_portal_path")]
-    pub path: String,
-}
-
-fn default_tls_port() -> u16 {
-    443
-}
-
 fn default_portal_path() -> String {
     "/".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VpnTcpParams {}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WpadParams {
-    /// The largest PAC file accepted.
-    #[serde(default = "default_pac_bytes")]
-    pub max_bytes: usize,
-}
-
-fn default_pac_bytes() -> usize {
-    1024 * 1024
-}
-
-/// The `endpoint` probe takes no parameters of its own; the catalog fills in every
-/// `[[endpoint]]` entry it loaded, so the runner can fan out over the profile's sets.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointParams {
-    #[serde(skip_deserializing)]
-    pub endpoints: Vec<EndpointDef>,
-}
-
-impl ProbeKind {
-    /// Whether the probe binds as the profile's account, so the password must be at hand.
-    pub fn needs_bind_password(self) -> bool {
-        matches!(self, ProbeKind::LdapBind | ProbeKind::Directory)
-    }
-
-    /// The `[[vpn]] kind` a per-gateway probe speaks; None for probes that are not per gateway.
-    pub fn vpn_kind(self) -> Option<crate::profile::VpnKind> {
-        use crate::profile::VpnKind;
-        match self {
-            ProbeKind::Ike => Some(VpnKind::Ikev2),
-            ProbeKind::VpnTls => Some(VpnKind::Tls),
-            ProbeKind::VpnTcp => Some(VpnKind::Tcp),
-            _ => None,
-        }
-    }
-}
-
 /// One check of the catalog.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CheckDef {
     pub id: String,
     pub area: Area,
     pub title: String,
-    pub probe: ProbeKind,
+    pub kind: Kind,
     pub params: Params,
     pub needs: Vec<String>,
-    pub for_each: Option<ForEach>,
-    pub provides: Vec<FactKind>,
+    pub provides: Vec<Fact>,
     /// A failure of this check is only a warning when the named check passed on the same target
     /// (ICMP dropped while LDAP answers: the DC is up, a firewall filters ping).
     pub downgrade_if_passed: Option<String>,
@@ -476,8 +119,16 @@ pub struct CheckDef {
     pub required_in: Vec<crate::model::Scenario>,
     pub why: String,
     pub remedy: String,
-    /// Which file defined it, for errors and `explain`.
+    /// Which file defined it, for `explain`.
     pub source: String,
+    /// `file:line:column` of its `[[check]]`, for errors.
+    pub location: String,
+}
+
+impl CheckDef {
+    pub fn fan_out(&self) -> FanOut {
+        self.kind.spec().fan_out
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -663,52 +314,145 @@ fn parse_file(path: &Path, text: &str) -> Result<Parsed, CatalogError> {
     let checks = file
         .check
         .into_iter()
-        .map(|spanned| {
-            let span = spanned.span();
-            let raw = spanned.into_inner();
-            let params = typed_params(raw.probe, raw.params).map_err(|message| {
-                invalid(
-                    path,
-                    text,
-                    span.clone(),
-                    format!(
-                        "check `{}`: params of probe `{}`: {message}",
-                        raw.id,
-                        raw.probe.as_str()
-                    ),
-                )
-            })?;
-            if !valid_id(&raw.id) {
-                return Err(invalid(
-                    path,
-                    text,
-                    span,
-                    format!(
-                        "check id `{}` must be lowercase words joined by `.` or `_`, e.g. `dc.srv`",
-                        raw.id
-                    ),
-                ));
-            }
-            Ok(CheckDef {
-                id: raw.id,
-                area: raw.area,
-                title: raw.title,
-                probe: raw.probe,
-                params,
-                needs: raw.needs,
-                for_each: raw.for_each,
-                provides: raw.provides,
-                downgrade_if_passed: raw.downgrade_if_passed,
-                corporate_network: raw.corporate_network,
-                optional: raw.optional,
-                required_in: raw.required_in,
-                why: raw.why.trim().to_string(),
-                remedy: raw.remedy.trim().to_string(),
-                source: path.display().to_string(),
-            })
-        })
+        .map(|spanned| parse_check(path, text, spanned))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((checks, endpoints))
+}
+
+/// Kinds that were renamed or split, with what to write instead.
+const RENAMED_KINDS: &[(&str, &str)] = &[(
+    "udp",
+    "the kind `udp` is now two kinds: write `kind = \"kpasswd\"` or `kind = \"ntp\"` and drop `payload`",
+)];
+
+/// One `[[check]]`, validated on its own against its kind: id, kind, params, fan-out, facts.
+fn parse_check(
+    path: &Path,
+    text: &str,
+    spanned: Spanned<RawCheck>,
+) -> Result<CheckDef, CatalogError> {
+    let span = spanned.span();
+    let raw = spanned.into_inner();
+    let id = raw.id.clone();
+    let at = |span: std::ops::Range<usize>, message: String| {
+        invalid(path, text, span, format!("check `{id}`: {message}"))
+    };
+    if !valid_id(&raw.id) {
+        return Err(invalid(
+            path,
+            text,
+            span,
+            format!(
+                "check id `{}` must be lowercase words joined by `.` or `_`, e.g. `dc.srv`",
+                raw.id
+            ),
+        ));
+    }
+    let kind_name = raw.kind.get_ref().as_str();
+    let Some(kind) = Kind::from_name(kind_name) else {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let message = match RENAMED_KINDS.iter().find(|(old, _)| *old == kind_name) {
+            Some((_, instead)) => instead.to_string(),
+            None => {
+                let hint = closest(kind_name, names.iter().copied())
+                    .map(|b| format!("did you mean `{b}`? "))
+                    .unwrap_or_default();
+                format!(
+                    "unknown kind `{kind_name}`: {hint}kinds are {}",
+                    names.join(", ")
+                )
+            }
+        };
+        return Err(at(raw.kind.span(), message));
+    };
+    let (params_span, table) = match raw.params {
+        Some(params) => (params.span(), params.into_inner()),
+        None => (span.clone(), toml::Table::new()),
+    };
+    let params = kind.params(table).map_err(|error| {
+        at(
+            params_span,
+            format!(
+                "params of kind `{}`: {}",
+                kind.name(),
+                explain_toml_message(error.message())
+            ),
+        )
+    })?;
+    let spec = kind.spec();
+    match (spec.fan_out.for_each(), &raw.for_each) {
+        (None, None) => {}
+        (None, Some(each)) => {
+            return Err(at(
+                each.span(),
+                format!(
+                    "kind `{}` runs once: remove `for_each = \"{}\"`",
+                    kind.name(),
+                    each.get_ref()
+                ),
+            ))
+        }
+        (Some(wanted), None) => {
+            return Err(at(
+                span,
+                format!(
+                    "kind `{}` runs {}: add `for_each = \"{wanted}\"`",
+                    kind.name(),
+                    spec.fan_out.runs()
+                ),
+            ))
+        }
+        (Some(wanted), Some(each)) if each.get_ref() != wanted => {
+            return Err(at(
+                each.span(),
+                format!(
+                    "kind `{}` runs {}: write `for_each = \"{wanted}\"`",
+                    kind.name(),
+                    spec.fan_out.runs()
+                ),
+            ))
+        }
+        (Some(_), Some(_)) => {}
+    }
+    for fact in &raw.provides {
+        if !spec.can_provide.contains(fact) {
+            let can: Vec<String> = spec
+                .can_provide
+                .iter()
+                .map(|f| format!("`{}`", f.as_str()))
+                .collect();
+            let what = if can.is_empty() {
+                "provides no fact: remove `provides`".to_string()
+            } else {
+                format!("can provide only {}", can.join(", "))
+            };
+            return Err(at(
+                span,
+                format!(
+                    "kind `{}` cannot provide `{}`: it {what}",
+                    kind.name(),
+                    fact.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(CheckDef {
+        id: raw.id,
+        area: raw.area,
+        title: raw.title,
+        kind,
+        params,
+        needs: raw.needs,
+        provides: raw.provides,
+        downgrade_if_passed: raw.downgrade_if_passed,
+        corporate_network: raw.corporate_network,
+        optional: raw.optional,
+        required_in: raw.required_in,
+        why: raw.why.trim().to_string(),
+        remedy: raw.remedy.trim().to_string(),
+        source: path.display().to_string(),
+        location: locate(path, text, Some(span)),
+    })
 }
 
 fn valid_id(id: &str) -> bool {
@@ -720,55 +464,35 @@ fn valid_id(id: &str) -> bool {
         && !id.ends_with('.')
 }
 
-fn typed_params(probe: ProbeKind, table: toml::Table) -> Result<Params, String> {
-    let value = toml::Value::Table(table);
-    let explain = |e: toml::de::Error| explain_toml_message(e.message());
-    Ok(match probe {
-        ProbeKind::DnsSrv => Params::DnsSrv(value.try_into().map_err(explain)?),
-        ProbeKind::Icmp => Params::Icmp(value.try_into().map_err(explain)?),
-        ProbeKind::Cldap => Params::Cldap(value.try_into().map_err(explain)?),
-        ProbeKind::Kdc => Params::Kdc(value.try_into().map_err(explain)?),
-        ProbeKind::Clock => Params::Clock(value.try_into().map_err(explain)?),
-        ProbeKind::Locator => Params::Locator(value.try_into().map_err(explain)?),
-        ProbeKind::Directory => Params::Directory(value.try_into().map_err(explain)?),
-        ProbeKind::Tcp => Params::Tcp(value.try_into().map_err(explain)?),
-        ProbeKind::Udp => Params::Udp(value.try_into().map_err(explain)?),
-        ProbeKind::LdapRootDse => Params::LdapRootDse(value.try_into().map_err(explain)?),
-        ProbeKind::LdapBind => Params::LdapBind(value.try_into().map_err(explain)?),
-        ProbeKind::Ike => Params::Ike(value.try_into().map_err(explain)?),
-        ProbeKind::VpnTls => Params::VpnTls(value.try_into().map_err(explain)?),
-        ProbeKind::VpnTcp => Params::VpnTcp(value.try_into().map_err(explain)?),
-        ProbeKind::Endpoint => Params::Endpoint(value.try_into().map_err(explain)?),
-        ProbeKind::Wpad => Params::Wpad(value.try_into().map_err(explain)?),
-    })
-}
-
+/// The checks as one whole: ids, references, fan-outs, facts and the dependency graph.
 fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
     let fail = |check: &CheckDef, message: String| CatalogError::Invalid {
-        location: check.source.clone(),
+        location: check.location.clone(),
         message: format!("check `{}`: {message}", check.id),
     };
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for check in checks {
-        if let Some(first) = seen.insert(&check.id, &check.source) {
+        if let Some(first) = seen.insert(&check.id, &check.location) {
             return Err(fail(
                 check,
-                format!("the id is already defined in {first}: choose another id"),
+                format!("the id is already defined at {first}: choose another id"),
             ));
         }
     }
     let by_id: HashMap<&str, &CheckDef> = checks.iter().map(|c| (c.id.as_str(), c)).collect();
-    let providers = checks
-        .iter()
-        .filter(|c| c.provides.contains(&FactKind::Dcs))
-        .count();
-    if providers > 1 {
-        let check = checks
-            .iter()
-            .filter(|c| c.provides.contains(&FactKind::Dcs))
-            .nth(1);
-        if let Some(check) = check {
-            return Err(fail(check, "only one check may provide `dcs`".to_string()));
+    let mut providers: HashMap<Fact, &CheckDef> = HashMap::new();
+    for check in checks {
+        for fact in &check.provides {
+            if let Some(first) = providers.insert(*fact, check) {
+                return Err(fail(
+                    check,
+                    format!(
+                        "only one check may provide `{}`, and `{}` does",
+                        fact.as_str(),
+                        first.id
+                    ),
+                ));
+            }
         }
     }
     for check in checks {
@@ -782,35 +506,47 @@ fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
                     format!("it refers to unknown check `{need}`{hint}"),
                 ));
             };
-            if needed.for_each.is_some() && check.for_each != needed.for_each {
+            let theirs = needed.fan_out();
+            if theirs != FanOut::Once && theirs != check.fan_out() {
                 return Err(fail(
                     check,
                     format!(
-                        "it needs `{need}`, which runs per target: give it the same `for_each`"
+                        "it refers to `{need}`, which runs {}, but it runs {}: only checks of the same fan-out compare per target",
+                        theirs.runs(),
+                        check.fan_out().runs()
                     ),
                 ));
             }
         }
-        if (check.for_each == Some(ForEach::VpnGateway)) != check.probe.vpn_kind().is_some() {
+        if check.fan_out() == FanOut::Dc && !providers.contains_key(&Fact::Dcs) {
             return Err(fail(
                 check,
-                format!(
-                    "probe `{}` and `for_each = \"vpn_gateway\"` go together: per-gateway checks use the ike, vpn.tls or vpn.tcp probe",
-                    check.probe.as_str()
-                ),
+                "it runs per DC but no check provides `dcs`: add `provides = [\"dcs\"]` to the dns.srv check that lists the DCs".to_string(),
             ));
         }
-        if (check.for_each == Some(ForEach::Endpoint)) != (check.probe == ProbeKind::Endpoint) {
-            return Err(fail(
-                check,
-                "probe `endpoint` and `for_each = \"endpoint\"` go together".to_string(),
-            ));
-        }
-        if check.for_each == Some(ForEach::Dc) && providers == 0 {
-            return Err(fail(
-                check,
-                "it runs per DC but no check provides `dcs`".to_string(),
-            ));
+        for fact in check.kind.spec().needs {
+            let Some(provider) = providers.get(fact) else {
+                return Err(fail(
+                    check,
+                    format!(
+                        "kind `{}` reads `{}`, which no check provides",
+                        check.kind.name(),
+                        fact.as_str()
+                    ),
+                ));
+            };
+            if !depends_on(check, &provider.id, &by_id) {
+                return Err(fail(
+                    check,
+                    format!(
+                        "kind `{}` reads `{}`, which `{}` provides: add `needs = [\"{}\"]`",
+                        check.kind.name(),
+                        fact.as_str(),
+                        provider.id,
+                        provider.id
+                    ),
+                ));
+            }
         }
     }
     // Dependencies must form no cycle, or the runner would wait forever.
@@ -846,6 +582,24 @@ fn validate(checks: &[CheckDef]) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// Whether `check` waits for `other` through its `needs`, directly or not (bounded by the
+/// catalog's size, so a cycle cannot loop; cycles are reported separately).
+fn depends_on(check: &CheckDef, other: &str, by_id: &HashMap<&str, &CheckDef>) -> bool {
+    let mut queue: Vec<&str> = check.needs.iter().map(String::as_str).collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    while let Some(id) = queue.pop() {
+        if id == other {
+            return true;
+        }
+        if seen.insert(id) {
+            if let Some(next) = by_id.get(id) {
+                queue.extend(next.needs.iter().map(String::as_str));
+            }
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -871,22 +625,75 @@ mod tests {
         assert!(catalog.get("dc.smb").is_some());
     }
 
+    /// A `[[check]]` in a user file, with the lines a test varies.
+    fn check(id: &str, body: &str) -> String {
+        format!("[[check]]\nid = \"{id}\"\narea = \"dc\"\ntitle = \"t\"\n{body}why = \"w\"\nremedy = \"r\"\n")
+    }
+
     #[test]
     fn broken_user_checks_name_file_line_and_fix() {
         let cases = [
-            ("[[check]]\nid = \"x.y\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"tcp\"\nparams = { prt = 1 }\nwhy = \"w\"\nremedy = \"r\"\n",
-             ":1:1: check `x.y`: params of probe `tcp`: unknown field `prt`"),
-            ("[[check]]\nid = \"x.y\"\narea = \"dnss\"\n", ":3:8: unknown variant `dnss`"),
-            ("[[check]]\nid = \"dc.srv\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nwhy = \"w\"\nremedy = \"r\"\n",
-             "check `dc.srv`: the id is already defined in checks/dns.toml"),
-            ("[[check]]\nid = \"x.y\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"dc.svr\"]\nwhy = \"w\"\nremedy = \"r\"\n",
-             "unknown check `dc.svr`: did you mean `dc.srv`?"),
-            ("[[check]]\nid = \"X\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nwhy = \"w\"\nremedy = \"r\"\n",
-             "check id `X` must be lowercase"),
+            (
+                check("x.y", "kind = \"tcp\"\nparams = { prt = 1 }\nfor_each = \"dc\"\n"),
+                "bad.toml:6:10: check `x.y`: params of kind `tcp`: unknown field `prt`, expected `port` or `consequence`; did you mean `port`?",
+            ),
+            (
+                "[[check]]\nid = \"x.y\"\narea = \"dnss\"\n".to_string(),
+                "bad.toml:3:8: unknown variant `dnss`",
+            ),
+            (
+                check("dc.srv", "kind = \"icmp\"\nfor_each = \"dc\"\n"),
+                "bad.toml:1:1: check `dc.srv`: the id is already defined at checks/dns.toml:",
+            ),
+            (
+                check("x.y", "kind = \"icmp\"\nfor_each = \"dc\"\nneeds = [\"dc.svr\"]\n"),
+                "bad.toml:1:1: check `x.y`: it refers to unknown check `dc.svr`: did you mean `dc.srv`?",
+            ),
+            (
+                check("X", "kind = \"icmp\"\n"),
+                "bad.toml:1:1: check id `X` must be lowercase",
+            ),
+            // A per-DC kind without its fan-out used to load and fail at run time.
+            (
+                check("x.smb", "kind = \"tcp\"\nparams = { port = 445 }\nneeds = [\"dc.srv\"]\n"),
+                "bad.toml:1:1: check `x.smb`: kind `tcp` runs once per domain controller: add `for_each = \"dc\"`",
+            ),
+            (
+                check("x.y", "kind = \"wpad\"\nfor_each = \"dc\"\n"),
+                "bad.toml:6:12: check `x.y`: kind `wpad` runs once: remove `for_each = \"dc\"`",
+            ),
+            (
+                check("x.y", "kind = \"ike\"\nfor_each = \"dc\"\n"),
+                "bad.toml:6:12: check `x.y`: kind `ike` runs once per [[vpn]] gateway of its kind: write `for_each = \"vpn_gateway\"`",
+            ),
+            (
+                check("x.y", "kind = \"tpc\"\n"),
+                "bad.toml:5:8: check `x.y`: unknown kind `tpc`: did you mean `tcp`? kinds are dns.srv, icmp",
+            ),
+            (
+                check("x.y", "probe = \"udp\"\nparams = { port = 464, payload = \"kpasswd\" }\nfor_each = \"dc\"\n"),
+                "bad.toml:5:9: check `x.y`: the kind `udp` is now two kinds: write `kind = \"kpasswd\"` or `kind = \"ntp\"` and drop `payload`",
+            ),
+            (
+                check("x.y", "kind = \"tcp\"\nparams = { port = 1 }\nfor_each = \"dc\"\nprovides = [\"dcs\"]\n"),
+                "bad.toml:1:1: check `x.y`: kind `tcp` cannot provide `dcs`: it provides no fact: remove `provides`",
+            ),
+            (
+                check("x.y", "kind = \"dns.srv\"\nparams = { name = \"_x._tcp.{domain}\" }\nprovides = [\"dcs\"]\n"),
+                "bad.toml:1:1: check `x.y`: only one check may provide `dcs`, and `dc.srv` does",
+            ),
+            (
+                check("x.y", "kind = \"ldap.directory\"\nparams = { question = \"ou_exists\" }\n"),
+                "bad.toml:1:1: check `x.y`: kind `ldap.directory` reads `chosen_dc`, which `dc.locator` provides: add `needs = [\"dc.locator\"]`",
+            ),
+            (
+                check("x.y", "kind = \"wpad\"\ndowngrade_if_passed = \"dc.ping\"\n"),
+                "bad.toml:1:1: check `x.y`: it refers to `dc.ping`, which runs once per domain controller, but it runs once",
+            ),
         ];
         for (text, expected) in cases {
             let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("bad.toml"), text).unwrap();
+            std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
             let error = Catalog::load(&[dir.path().to_path_buf()])
                 .unwrap_err()
                 .to_string();
@@ -897,11 +704,9 @@ mod tests {
     #[test]
     fn cycles_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("c.toml"),
-            "[[check]]\nid = \"a.a\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"b.b\"]\nwhy = \"w\"\nremedy = \"r\"\n[[check]]\nid = \"b.b\"\narea = \"dns\"\ntitle = \"t\"\nprobe = \"icmp\"\nneeds = [\"a.a\"]\nwhy = \"w\"\nremedy = \"r\"\n",
-        )
-        .unwrap();
+        let text = check("a.a", "kind = \"wpad\"\nneeds = [\"b.b\"]\n")
+            + &check("b.b", "kind = \"wpad\"\nneeds = [\"a.a\"]\n");
+        std::fs::write(dir.path().join("c.toml"), text).unwrap();
         let error = Catalog::load(&[dir.path().to_path_buf()])
             .unwrap_err()
             .to_string();
@@ -918,7 +723,7 @@ mod tests {
             );
         }
         let get = |host: &str| endpoints.iter().find(|e| e.host == host).unwrap();
-        use crate::profile::TlsInspection::{Allowed, Forbidden};
+        use crate::endpoints::TlsInspection::{Allowed, Forbidden};
         assert_eq!(
             get("device.login.microsoftonline.com").tls_inspection,
             Forbidden
@@ -943,7 +748,7 @@ mod tests {
         }
         let catalog = Catalog::load(&[]).unwrap();
         let check = catalog.get("endpoints.reach").unwrap();
-        assert_eq!(check.for_each, Some(ForEach::Endpoint));
+        assert_eq!(check.fan_out(), FanOut::Endpoint);
         let Params::Endpoint(params) = &check.params else {
             panic!("endpoint params")
         };

@@ -134,3 +134,35 @@ mod human_tests {
         assert_eq!(Human(Duration::from_micros(999_991)).to_string(), "1s");
     }
 }
+
+/// A duration as catalog files and reports write it (`500ms`, `2s`, `1m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextDuration(pub Duration);
+
+impl serde::Serialize for TextDuration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_duration(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TextDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        parse_duration(&text)
+            .map(TextDuration)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for TextDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "a duration such as 500ms, 2s or 1m"
+        })
+    }
+}

@@ -1,19 +1,12 @@
-//! Typed facts: what one check learns that later checks use.
+//! Typed facts: what one check learns that later checks use. They travel only through the
+//! runner's board.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-
-/// What the checks of a run have learnt so far, as a check sees it when it starts.
-#[derive(Debug, Clone, Default)]
-pub struct Facts {
-    /// Every DC DNS listed, in RFC 2782 order.
-    pub dcs: Vec<DomainController>,
-    /// The DC the DC locator would use, once `dc.locator` has chosen.
-    pub chosen_dc: Option<DomainController>,
-}
+use std::sync::Arc;
 
 /// A domain controller as DNS published it, in RFC 2782 order within the list.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct DomainController {
     pub hostname: String,
     pub port: u16,
@@ -34,4 +27,23 @@ impl DomainController {
             .or_else(|| self.addresses.first())
             .copied()
     }
+}
+
+/// The PAC file WPAD found, for the endpoint routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PacFile {
+    pub url: String,
+    pub source: Arc<str>,
+}
+
+/// What proxy discovery concluded for the endpoint routes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ProxyDiscovery {
+    /// Not discovered through WPAD: an explicit proxy, the environment, or WPAD off or empty.
+    #[default]
+    NoPac,
+    /// WPAD named a PAC file that cannot be used, and why.
+    Unusable(&'static str),
+    /// WPAD's PAC file, fetched and runnable.
+    Pac(PacFile),
 }

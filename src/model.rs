@@ -129,56 +129,39 @@ impl fmt::Display for Status {
     }
 }
 
-/// What a check concluded, before the runner adds identity and timing.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub status: Status,
-    pub finding: String,
-    pub evidence: serde_json::Value,
+/// How a transport answered, in one vocabulary for TCP, UDP, DNS, LDAP, HTTP and IKE alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// The service answered in its own protocol (a TCP connection was accepted).
+    Open,
+    /// The host answered that nothing listens there: a TCP reset, an ICMP port unreachable.
+    Refused,
+    /// Nothing came back in time: a firewall drops the packets, or the host is down.
+    Silent,
+    /// The network has no route to the host, or the name does not resolve.
+    Unreachable,
+    /// Something answered, but not in the protocol that was asked.
+    Malformed,
+    /// The question could not be asked (a local error).
+    Error,
 }
 
-impl Outcome {
-    pub fn new(status: Status, finding: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Outcome {
-            status,
-            finding: finding.into(),
-            evidence,
+impl Reach {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Open => "open",
+            Reach::Refused => "refused",
+            Reach::Silent => "silent",
+            Reach::Unreachable => "unreachable",
+            Reach::Malformed => "malformed",
+            Reach::Error => "error",
         }
     }
-
-    pub fn pass(finding: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Outcome::new(Status::Pass, finding, evidence)
-    }
-
-    pub fn warn(finding: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Outcome::new(Status::Warn, finding, evidence)
-    }
-
-    pub fn fail(finding: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Outcome::new(Status::Fail, finding, evidence)
-    }
-
-    pub fn skip(finding: impl Into<String>) -> Self {
-        Outcome::new(Status::Skip, finding, serde_json::Value::Null)
-    }
-
-    pub fn error(finding: impl Into<String>) -> Self {
-        Outcome::new(Status::Error, finding, serde_json::Value::Null)
-    }
 }
 
-/// One row of the report: a check run against one target.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckResult {
-    pub id: String,
-    pub area: Area,
-    pub title: String,
-    pub target: String,
-    pub status: Status,
-    pub duration_ms: u64,
-    pub finding: String,
-    pub remedy: String,
-    pub needs: Vec<String>,
-    pub evidence: serde_json::Value,
+impl fmt::Display for Reach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -2,8 +2,10 @@
 //! command-line overrides into the `Settings` a run uses.
 
 use crate::duration::{format_duration, parse_duration};
+use crate::endpoints::TlsInspection;
 use crate::model::Scenario;
 use crate::suggest::closest;
+use crate::toml_errors::{explain_toml_message, locate};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -127,14 +129,7 @@ impl Default for ProxySettings {
 pub struct EndpointSettings {
     pub sets: Vec<String>,
     pub ca_file: Option<PathBuf>,
-    pub extra: Vec<crate::catalog::EndpointDef>,
-}
-
-#[derive(Debug, Deserialize, serde::Serialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum TlsInspection {
-    Forbidden,
-    Allowed,
+    pub extra: Vec<crate::endpoints::EndpointDef>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -262,38 +257,6 @@ impl LoadedProfile {
     }
 }
 
-/// `path:line:column` for a byte span in `text` (1-based, as editors count).
-pub fn locate(path: &Path, text: &str, span: Option<Range<usize>>) -> String {
-    match span {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("{}:{line}:{column}", path.display())
-        }
-        None => path.display().to_string(),
-    }
-}
-
-/// Serde's messages list what is allowed; add the likeliest intended key.
-pub fn explain_toml_message(message: &str) -> String {
-    let message = message.trim().replace('\n', " ");
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((typed, allowed)) = rest.split_once('`') {
-            let candidates: Vec<&str> = allowed
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .filter(|s| !s.is_empty())
-                .collect();
-            if let Some(best) = closest(typed, candidates.iter().copied()) {
-                return format!("{message}; did you mean `{best}`?");
-            }
-        }
-    }
-    message
-}
-
 /// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6), defaulting to port 53.
 pub fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
     let text = text.trim();
@@ -337,6 +300,23 @@ pub fn system_search_suffix() -> Option<String> {
 }
 
 impl Settings {
+    /// Fills `{domain}`, `{forest}` and `{site}`; None when the template needs a site and the
+    /// profile names none.
+    pub fn expand(&self, template: &str) -> Option<String> {
+        if template.contains("{site}") && self.site.is_none() {
+            return None;
+        }
+        Some(self.expand_or_placeholder(template))
+    }
+
+    /// Like `expand`, with `<site>` standing in for a site the profile does not name.
+    pub fn expand_or_placeholder(&self, template: &str) -> String {
+        template
+            .replace("{domain}", &self.domain)
+            .replace("{forest}", &self.forest)
+            .replace("{site}", self.site.as_deref().unwrap_or("<site>"))
+    }
+
     /// Merges the profile (if any), the overrides and the system's search suffix.
     pub fn resolve(
         profile: Option<&LoadedProfile>,
@@ -501,7 +481,7 @@ fn endpoint_settings(
     base_dir: &Path,
     invalid: &dyn Fn(Range<usize>, String) -> ProfileError,
 ) -> Result<EndpointSettings, ProfileError> {
-    use crate::catalog::{EndpointDef, EndpointProtocol, ENDPOINT_SETS};
+    use crate::endpoints::{EndpointDef, EndpointProtocol, ENDPOINT_SETS};
     let mut sets = Vec::new();
     for set in &section.sets {
         let name = set.get_ref().trim();

@@ -3,11 +3,15 @@
 //! reason; per-DC checks fan out when the DC list is known. Every check has a timeout and the
 //! whole run a deadline, both of which always hold.
 
-use crate::catalog::{CheckDef, FactKind, ForEach};
-use crate::check::{self, target_label, CheckContext, Target};
+use crate::catalog::CheckDef;
+use crate::check::context::{CheckContext, Inputs, Target};
+use crate::check::shape::{Fact, FanOut, NotObserved};
+use crate::check::{self, target_label, Evidence, Params};
 use crate::duration::format_duration;
-use crate::facts::{DomainController, Facts};
-use crate::model::{CheckResult, Outcome, Scenario, Status};
+use crate::endpoints::EndpointDef;
+use crate::facts::{DomainController, ProxyDiscovery};
+use crate::model::{Scenario, Status};
+use crate::result::CheckResult;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -33,6 +37,8 @@ pub struct RunOptions {
 }
 
 pub struct RunOutput {
+    /// One row per check and target, as each check judged its evidence; `verdict::policy`
+    /// weighs them afterwards.
     pub results: Vec<CheckResult>,
     /// Why the run stopped early (deadline, interrupted); None when every check finished.
     pub incomplete: Option<String>,
@@ -41,12 +47,14 @@ pub struct RunOutput {
 
 type Key = (String, String);
 
+/// The board: every result so far, and the typed facts checks have learnt.
 #[derive(Default)]
 struct State {
     results: HashMap<Key, CheckResult>,
     /// None: not known yet; Some(None): no DC list will come.
     dcs: Option<Option<Vec<DomainController>>>,
     chosen_dc: Option<DomainController>,
+    proxy: ProxyDiscovery,
     /// Instances not finished yet, to report when the deadline cuts the run short.
     pending: HashMap<Key, (Arc<CheckDef>, String)>,
 }
@@ -94,6 +102,15 @@ impl Board {
         });
         self.changed.notify_waiters();
     }
+
+    /// The facts a check reads, as they stand once its needs are met.
+    fn inputs(&self) -> Inputs {
+        self.with_state(|state| Inputs {
+            dcs: state.dcs.clone().flatten().unwrap_or_default(),
+            chosen_dc: state.chosen_dc.clone(),
+            proxy: state.proxy.clone(),
+        })
+    }
 }
 
 struct Shared {
@@ -113,49 +130,70 @@ impl Shared {
         }
     }
 
-    fn result(
+    fn row(
         &self,
         def: &CheckDef,
         target: String,
-        outcome: Outcome,
+        status: Status,
+        finding: String,
+        evidence: Option<Evidence>,
         duration: Duration,
     ) -> CheckResult {
-        let remedy = if outcome.status == Status::Pass {
+        let remedy = if status == Status::Pass {
             String::new()
         } else {
             def.remedy.clone()
         };
         let (finding, evidence) = match &self.context.password {
-            Some(secret) => redact(outcome.finding, outcome.evidence, secret.expose()),
-            None => (outcome.finding, outcome.evidence),
+            Some(secret) => redact(finding, evidence, secret.expose()),
+            None => (finding, evidence),
         };
         CheckResult {
             id: def.id.clone(),
             area: def.area,
             title: def.title.clone(),
             target,
-            status: outcome.status,
+            status,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             finding,
             remedy,
             needs: def.needs.clone(),
+            cut_short: false,
             evidence,
         }
+    }
+
+    fn skip(&self, def: &CheckDef, target: String, reason: String) -> CheckResult {
+        self.row(def, target, Status::Skip, reason, None, Duration::ZERO)
     }
 }
 
 /// A server may echo what it was sent (a bind error quoting the request): no result ever
 /// carries the bind password, whatever a probe put into its finding or evidence.
-fn redact(
-    finding: String,
-    mut evidence: serde_json::Value,
-    secret: &str,
-) -> (String, serde_json::Value) {
+fn redact(finding: String, evidence: Option<Evidence>, secret: &str) -> (String, Option<Evidence>) {
     if secret.is_empty() {
         return (finding, evidence);
     }
-    redact_value(&mut evidence, secret);
+    let evidence = evidence.and_then(|evidence| {
+        let mut value = serde_json::to_value(&evidence).ok()?;
+        if !contains(&value, secret) {
+            return Some(evidence);
+        }
+        redact_value(&mut value, secret);
+        // Evidence with a redacted string is still well-formed evidence; should it not read
+        // back, dropping it beats leaking the secret.
+        serde_json::from_value(value).ok()
+    });
     (finding.replace(secret, "***"), evidence)
+}
+
+fn contains(value: &serde_json::Value, secret: &str) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains(secret),
+        serde_json::Value::Array(items) => items.iter().any(|v| contains(v, secret)),
+        serde_json::Value::Object(map) => map.values().any(|v| contains(v, secret)),
+        _ => false,
+    }
 }
 
 fn redact_value(value: &mut serde_json::Value, secret: &str) {
@@ -191,7 +229,7 @@ pub async fn run(
         selected: order.clone(),
         per_target: checks
             .iter()
-            .filter(|c| c.for_each.is_some())
+            .filter(|c| c.fan_out() != FanOut::Once)
             .map(|c| c.id.clone())
             .collect(),
         context,
@@ -199,7 +237,7 @@ pub async fn run(
         permits: Semaphore::new(MAX_IN_FLIGHT),
         events,
     });
-    if !checks.iter().any(|c| c.provides.contains(&FactKind::Dcs)) {
+    if !checks.iter().any(|c| c.provides.contains(&Fact::Dcs)) {
         shared.board.set_dcs(None);
     }
 
@@ -207,73 +245,10 @@ pub async fn run(
     for def in checks {
         let def = Arc::new(def);
         let shared = shared.clone();
-        match def.for_each {
-            None => {
-                let target = target_label(&def, &Target::Once, &shared.context.settings);
-                shared.board.with_state(|s| {
-                    s.pending
-                        .insert((def.id.clone(), String::new()), (def.clone(), target))
-                });
-                tasks.spawn(async move { run_instance(shared, def, Target::Once).await });
-            }
-            Some(ForEach::VpnGateway) => {
-                let kind = def.probe.vpn_kind();
-                let gateways: Vec<_> = shared
-                    .context
-                    .settings
-                    .vpn
-                    .iter()
-                    .filter(|gateway| Some(gateway.kind) == kind)
-                    .cloned()
-                    .collect();
-                let irrelevant = shared.options.scenario == Scenario::OnPrem
-                    && shared.context.settings.vpn.is_empty();
-                if gateways.is_empty() && !irrelevant {
-                    let outcome = Outcome::skip(format!(
-                        "no [[vpn]] gateway of kind {} in the profile",
-                        kind.map(|k| k.as_str()).unwrap_or("?")
-                    ));
-                    let result =
-                        shared.result(&def, "(no gateway)".into(), outcome, Duration::ZERO);
-                    shared
-                        .board
-                        .publish((def.id.clone(), "(no gateway)".into()), result);
-                }
-                for gateway in gateways {
-                    let target = Target::VpnGateway(gateway);
-                    let key = (def.id.clone(), dc_key(&target));
-                    let label = target_label(&def, &target, &shared.context.settings);
-                    shared
-                        .board
-                        .with_state(|s| s.pending.insert(key, (def.clone(), label)));
-                    let (shared, def) = (shared.clone(), def.clone());
-                    tasks.spawn(async move { run_instance(shared, def, target).await });
-                }
-            }
-            Some(ForEach::Endpoint) => {
-                let endpoints = selected_endpoints(&def, &shared.context.settings);
-                if endpoints.is_empty() {
-                    let outcome = Outcome::skip(
-                        "no endpoints selected: add `[endpoints] sets = [\"autopilot\", \"hybrid-join\", \"intune\"]` or [[endpoints.extra]] to the profile",
-                    );
-                    let result =
-                        shared.result(&def, "(no endpoint)".into(), outcome, Duration::ZERO);
-                    shared
-                        .board
-                        .publish((def.id.clone(), "(no endpoint)".into()), result);
-                }
-                for endpoint in endpoints {
-                    let target = Target::Endpoint(endpoint);
-                    let key = (def.id.clone(), dc_key(&target));
-                    let label = target_label(&def, &target, &shared.context.settings);
-                    shared
-                        .board
-                        .with_state(|s| s.pending.insert(key, (def.clone(), label)));
-                    let (shared, def) = (shared.clone(), def.clone());
-                    tasks.spawn(async move { run_instance(shared, def, target).await });
-                }
-            }
-            Some(ForEach::Dc) => {
+        let settings = shared.context.settings.clone();
+        let targets: Vec<Target> = match def.fan_out() {
+            FanOut::Once => vec![Target::Once],
+            FanOut::Dc => {
                 shared.board.with_state(|s| {
                     s.pending.insert(
                         (def.id.clone(), "*".into()),
@@ -281,7 +256,54 @@ pub async fn run(
                     )
                 });
                 tasks.spawn(async move { fan_out(shared, def).await });
+                continue;
             }
+            FanOut::VpnGateway => {
+                let kind = def.kind.vpn_kind();
+                let gateways: Vec<Target> = settings
+                    .vpn
+                    .iter()
+                    .filter(|gateway| Some(gateway.kind) == kind)
+                    .cloned()
+                    .map(Target::VpnGateway)
+                    .collect();
+                let irrelevant =
+                    shared.options.scenario == Scenario::OnPrem && settings.vpn.is_empty();
+                if gateways.is_empty() && !irrelevant {
+                    let reason = format!(
+                        "no [[vpn]] gateway of kind {} in the profile",
+                        kind.map(|k| k.as_str()).unwrap_or("?")
+                    );
+                    let result = shared.skip(&def, "(no gateway)".into(), reason);
+                    shared
+                        .board
+                        .publish((def.id.clone(), "(no gateway)".into()), result);
+                }
+                gateways
+            }
+            FanOut::Endpoint => {
+                let endpoints = selected_endpoints(&def, &settings);
+                if endpoints.is_empty() {
+                    let result = shared.skip(
+                        &def,
+                        "(no endpoint)".into(),
+                        "no endpoints selected: add `[endpoints] sets = [\"autopilot\", \"hybrid-join\", \"intune\"]` or [[endpoints.extra]] to the profile".to_string(),
+                    );
+                    shared
+                        .board
+                        .publish((def.id.clone(), "(no endpoint)".into()), result);
+                }
+                endpoints.into_iter().map(Target::Endpoint).collect()
+            }
+        };
+        for target in targets {
+            let key = (def.id.clone(), target_key(&target));
+            let label = target_label(&def.params, &target, &settings);
+            shared
+                .board
+                .with_state(|s| s.pending.insert(key, (def.clone(), label)));
+            let (shared, def) = (shared.clone(), def.clone());
+            tasks.spawn(async move { run_instance(shared, def, target).await });
         }
     }
 
@@ -304,8 +326,16 @@ pub async fn run(
         let mut results: Vec<CheckResult> = state.results.values().cloned().collect();
         if let Some(reason) = &incomplete {
             for (def, target) in state.pending.values() {
-                let outcome = Outcome::error(format!("not finished: {reason}"));
-                results.push(shared.result(def, target.clone(), outcome, Duration::ZERO));
+                let mut row = shared.row(
+                    def,
+                    target.clone(),
+                    Status::Error,
+                    format!("not finished: {reason}"),
+                    None,
+                    Duration::ZERO,
+                );
+                row.cut_short = true;
+                results.push(row);
             }
         }
         (results, state.dcs.clone().flatten().unwrap_or_default())
@@ -345,11 +375,12 @@ async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
     let fan_key = (def.id.clone(), "*".to_string());
     match dcs {
         None => {
-            let provider = "the DC list";
-            let outcome = Outcome::skip(format!(
-                "skipped: no domain controller to check ({provider} is empty or failed)"
-            ));
-            let result = shared.result(&def, "(no DC)".into(), outcome, Duration::ZERO);
+            let result = shared.skip(
+                &def,
+                "(no DC)".into(),
+                "skipped: no domain controller to check (the DC list is empty or failed)"
+                    .to_string(),
+            );
             shared.emit(Event::Finished(Box::new(result.clone())));
             shared.board.publish(fan_key, result);
         }
@@ -373,14 +404,11 @@ async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
 
 /// The catalog's endpoints of the sets the profile chose, then the profile's own; an extra
 /// endpoint that the catalog already lists is run once.
-fn selected_endpoints(
-    def: &CheckDef,
-    settings: &crate::profile::Settings,
-) -> Vec<crate::catalog::EndpointDef> {
-    let crate::catalog::Params::Endpoint(params) = &def.params else {
+fn selected_endpoints(def: &CheckDef, settings: &crate::profile::Settings) -> Vec<EndpointDef> {
+    let Params::Endpoint(params) = &def.params else {
         return Vec::new();
     };
-    let mut chosen: Vec<crate::catalog::EndpointDef> = params
+    let mut chosen: Vec<EndpointDef> = params
         .endpoints
         .iter()
         .filter(|e| e.sets.iter().any(|s| settings.endpoints.sets.contains(s)))
@@ -397,8 +425,8 @@ fn selected_endpoints(
     chosen
 }
 
-/// The per-target part of a result's key: the DC's or the gateway's name.
-fn dc_key(target: &Target) -> String {
+/// The per-target part of a result's key.
+fn target_key(target: &Target) -> String {
     match target {
         Target::Once => String::new(),
         Target::Dc(dc) => dc.hostname.clone(),
@@ -410,20 +438,20 @@ fn dc_key(target: &Target) -> String {
 /// The key a dependency's result is stored under, seen from `target`.
 fn dependency_key(shared: &Shared, need: &str, target: &Target) -> Key {
     if shared.per_target.iter().any(|id| id == need) {
-        (need.to_string(), dc_key(target))
+        (need.to_string(), target_key(target))
     } else {
         (need.to_string(), String::new())
     }
 }
 
 async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
-    let key = (def.id.clone(), dc_key(&target));
-    let label = target_label(&def, &target, &shared.context.settings);
+    let key = (def.id.clone(), target_key(&target));
+    let label = target_label(&def.params, &target, &shared.context.settings);
 
     if let Some(reason) = blocked_by_needs(&shared, &def, &target).await {
-        let result = shared.result(&def, label, Outcome::skip(reason), Duration::ZERO);
+        let result = shared.skip(&def, label, reason);
         shared.emit(Event::Finished(Box::new(result.clone())));
-        if def.provides.contains(&FactKind::Dcs) {
+        if def.provides.contains(&Fact::Dcs) {
             shared.board.set_dcs(None);
         }
         shared.board.publish(key, result);
@@ -437,85 +465,79 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
     });
     let started = Instant::now();
     let timeout = shared.options.timeout;
-    let facts = shared.board.with_state(|state| Facts {
-        dcs: state.dcs.clone().flatten().unwrap_or_default(),
-        chosen_dc: state.chosen_dc.clone(),
-    });
-    let probe = check::run(&def, &target, &shared.context, &facts, started + timeout);
-    let output = match tokio::time::timeout(timeout + GRACE, probe).await {
-        Ok(output) => output,
-        Err(_) => Outcome::error(format!(
+    let inputs = shared.board.inputs();
+    let observing = check::observe(
+        &def.params,
+        &def.provides,
+        &target,
+        &shared.context,
+        &inputs,
+        started + timeout,
+    );
+    let observed = match tokio::time::timeout(timeout + GRACE, observing).await {
+        Ok(observed) => observed,
+        Err(_) => Err(NotObserved::Error(format!(
             "the check did not finish within its timeout of {}",
             format_duration(timeout)
-        ))
-        .into(),
+        ))),
     };
     drop(permit);
     let elapsed = started.elapsed();
-    if def.provides.contains(&FactKind::Dcs) {
-        let usable = output.outcome.status.lets_dependents_run();
-        shared.board.set_dcs(output.dcs.clone().filter(|_| usable));
-    }
-    if output.chosen_dc.is_some() {
-        let chosen = output.chosen_dc.clone();
-        shared.board.with_state(|state| state.chosen_dc = chosen);
-    }
-    let mut outcome = output.outcome;
-    if outcome.status == Status::Fail {
-        if let Some(other) = &def.downgrade_if_passed {
-            outcome = downgrade(&shared, other, &target, outcome).await;
+    let result = match observed {
+        Ok(observation) => {
+            let judgement = check::judge(&def.params, &observation.evidence);
+            publish_facts(&shared, &def, &observation, judgement.status);
+            shared.row(
+                &def,
+                label,
+                judgement.status,
+                judgement.finding,
+                Some(observation.evidence),
+                elapsed,
+            )
         }
-    }
-    if def.optional && outcome.status == Status::Fail {
-        outcome.status = Status::Warn;
-        outcome.finding = format!("{} (optional)", outcome.finding);
-    }
-    if outcome.status == Status::Fail
-        && !def.required_in.is_empty()
-        && !def.required_in.contains(&shared.options.scenario)
-    {
-        outcome.status = Status::Warn;
-        outcome.finding = format!(
-            "{} (not required in the {} scenario)",
-            outcome.finding, shared.options.scenario
-        );
-    }
-    if shared.options.scenario == Scenario::Vpn
-        && def.corporate_network
-        && matches!(outcome.status, Status::Fail | Status::Error)
-    {
-        outcome.status = Status::Skip;
-        outcome.finding = format!(
-            "expected before the VPN is up (vpn scenario): {}; a DC is still needed at the user's first sign-in",
-            outcome.finding
-        );
-    }
-    let result = shared.result(&def, label, outcome, elapsed);
+        Err(not) => {
+            if def.provides.contains(&Fact::Dcs) {
+                shared.board.set_dcs(None);
+            }
+            let (status, finding) = match not {
+                NotObserved::Skip(reason) => (Status::Skip, reason),
+                NotObserved::Error(reason) => (Status::Error, reason),
+            };
+            shared.row(&def, label, status, finding, None, elapsed)
+        }
+    };
     shared.emit(Event::Finished(Box::new(result.clone())));
     shared.board.publish(key, result);
 }
 
-/// A failure that another check on the same target contradicts is only a warning.
-async fn downgrade(shared: &Shared, other: &str, target: &Target, outcome: Outcome) -> Outcome {
-    if !shared.selected.iter().any(|id| id == other) {
-        return outcome;
+/// Puts the facts this check declares it provides on the board. A DC list that failed its
+/// judgement is no list: the per-DC checks are then skipped, not run against half an answer.
+fn publish_facts(
+    shared: &Shared,
+    def: &CheckDef,
+    observation: &check::Observation,
+    status: Status,
+) {
+    if def.provides.contains(&Fact::Dcs) {
+        let usable = status.lets_dependents_run();
+        shared
+            .board
+            .set_dcs(observation.dcs.clone().filter(|_| usable));
     }
-    let key = dependency_key(shared, other, target);
-    let other_status = shared
-        .board
-        .wait(|state| state.results.get(&key).map(|r| r.status))
-        .await;
-    if other_status.lets_dependents_run() {
-        Outcome {
-            status: Status::Warn,
-            finding: format!(
-                "{}, but {other} answers: the host is up and only this probe is blocked",
-                outcome.finding
-            ),
-            evidence: outcome.evidence,
+    if def.provides.contains(&Fact::ChosenDc) {
+        if let Some(chosen) = &observation.chosen_dc {
+            let chosen = chosen.clone();
+            shared
+                .board
+                .with_state(|state| state.chosen_dc = Some(chosen));
         }
-    } else {
-        outcome
+    }
+    if def.provides.contains(&Fact::ProxyRoute) {
+        if let Some(proxy) = &observation.proxy {
+            let proxy = proxy.clone();
+            shared.board.with_state(|state| state.proxy = proxy);
+        }
     }
 }
 
@@ -547,18 +569,31 @@ mod tests {
 
     #[test]
     fn the_bind_password_is_redacted_from_findings_and_evidence() {
+        let evidence = Evidence::LdapBind(check::ldap_bind::Evidence {
+            address: "127.0.0.1:389".parse().unwrap(),
+            transport: crate::probe::ldap::Transport::Plain,
+            user: Some("svc".into()),
+            reach: crate::model::Reach::Open,
+            error: Some("server says: hunter2".into()),
+            result_code: Some(49),
+            server_message: Some("a\"hunter2 and hunter2".into()),
+            tls: None,
+            bind_ms: None,
+        });
         let (finding, evidence) = redact(
             "server says: bad password hunter2".into(),
-            serde_json::json!({ "text": "hunter2", "nested": ["x hunter2 y"], "q": "a\"hunter2" }),
+            Some(evidence),
             "hunter2",
         );
         assert_eq!(finding, "server says: bad password ***");
-        assert_eq!(
-            evidence,
-            serde_json::json!({ "text": "***", "nested": ["x *** y"], "q": "a\"***" })
-        );
+        let Some(Evidence::LdapBind(bind)) = evidence else {
+            panic!("the evidence survives redaction: {evidence:?}")
+        };
+        assert_eq!(bind.error.as_deref(), Some("server says: ***"));
+        assert_eq!(bind.server_message.as_deref(), Some("a\"*** and ***"));
+        assert_eq!(bind.result_code, Some(49));
     }
-    use crate::catalog::{Catalog, Params};
+    use crate::catalog::Catalog;
     use crate::profile::{LoadedProfile, Overrides, Settings};
 
     fn settings(text: &str) -> Settings {

@@ -7,10 +7,10 @@
 //! connection, bounded request size and read time): a scrape endpoint needs nothing more, and
 //! it keeps a web framework out of a tool that runs on every device.
 
-use crate::app::{preflight, PreflightRequest};
 use crate::catalog::Catalog;
 use crate::cli::ServeArgs;
 use crate::duration::parse_duration;
+use crate::preflight::{preflight, PreflightRequest};
 use crate::report::prometheus::{self, Family};
 use crate::report::Report;
 use anyhow::Context;
@@ -60,7 +60,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let default_timeout = parse_duration(&args.default_timeout).context("--default-timeout")?;
     // Broken catalog files and selectors are the operator's to fix now, not at each scrape.
     let catalog = Catalog::load(&args.catalog.checks)?;
-    crate::app::select(&catalog, &args.only, &args.skip)?;
+    crate::preflight::select(&catalog, &args.only, &args.skip)?;
     if !args.profiles.is_dir() {
         anyhow::bail!(
             "--profiles {}: not a directory (it holds the NAME.toml files /probe?profile=NAME runs)",

@@ -26,19 +26,19 @@ fn healthy_domain_is_ready() {
         "{}",
         srv.finding
     );
-    assert_eq!(srv.evidence["servers"][0]["result"], "records");
+    assert_eq!(srv.evidence_json()["servers"][0]["result"], "records");
     for dc in ["dc1.corp.jr.test", "dc2.corp.jr.test"] {
         assert_eq!(run.check("dc.ping", dc).status, Status::Pass);
         let rootdse = run.check("ldap.rootdse", dc);
         assert_eq!(rootdse.status, Status::Pass);
         assert_eq!(
-            rootdse.evidence["attributes"]["defaultNamingContext"][0],
+            rootdse.evidence_json()["attributes"]["defaultNamingContext"][0],
             "DC=corp,DC=jr,DC=test"
         );
-        assert_eq!(rootdse.evidence["attributes"]["dnsHostName"][0], dc);
+        assert_eq!(rootdse.evidence_json()["attributes"]["dnsHostName"][0], dc);
         assert_eq!(run.check("ldap.bind", dc).status, Status::Pass);
     }
-    assert!(run.check_id("dc.locator").evidence["chosen"]
+    assert!(run.check_id("dc.locator").evidence_json()["chosen"]
         .as_str()
         .unwrap()
         .ends_with(".corp.jr.test"));
@@ -111,13 +111,14 @@ fn a_dead_dns_server_among_good_ones_is_named() {
         "{}",
         srv.finding
     );
-    let results: Vec<&str> = srv.evidence["servers"]
+    let evidence = srv.evidence_json();
+    let reached: Vec<(&str, &str)> = evidence["servers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["result"].as_str().unwrap())
+        .map(|s| (s["result"].as_str().unwrap(), s["reach"].as_str().unwrap()))
         .collect();
-    assert_eq!(results, vec!["records", "timeout"]);
+    assert_eq!(reached, vec![("records", "open"), ("none", "silent")]);
 }
 
 #[test]
@@ -236,7 +237,7 @@ fn icmp_dropped_while_ldap_answers_is_a_warning() {
         "{}",
         ping.finding
     );
-    assert_eq!(ping.evidence["received"], 0);
+    assert_eq!(ping.evidence_json()["received"], 0);
     assert_eq!(run.report.verdict.status, VerdictStatus::Warnings);
 }
 
@@ -325,7 +326,7 @@ fn bind_result_code_8_and_49_are_explained() {
         "{}",
         dc1.finding
     );
-    assert_eq!(dc1.evidence["result_code"], 8);
+    assert_eq!(dc1.evidence_json()["result_code"], 8);
     // DC2 allows it, so the wrong password is what it reports.
     let dc2 = run.check("ldap.bind", "dc2.corp.jr.test");
     assert!(
@@ -333,7 +334,7 @@ fn bind_result_code_8_and_49_are_explained() {
         "{}",
         dc2.finding
     );
-    assert_eq!(dc2.evidence["result_code"], 49);
+    assert_eq!(dc2.evidence_json()["result_code"], 49);
 
     let run = env.run(
         CLIENT,
@@ -370,7 +371,7 @@ fn ldaps_certificates_are_shown_and_a_missing_san_is_named() {
     );
     let dc2 = run.check("ldap.bind", "dc2.corp.jr.test");
     assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
-    let leaf = &dc2.evidence["tls"]["chain"][0];
+    let leaf = &dc2.evidence_json()["tls"]["chain"][0];
     assert!(leaf["subject_alt_names"]
         .as_array()
         .unwrap()
@@ -383,7 +384,7 @@ fn ldaps_certificates_are_shown_and_a_missing_san_is_named() {
         "{}",
         dc1.finding
     );
-    assert_eq!(dc1.evidence["tls"]["problem"], "no_subject_alt_name");
+    assert_eq!(dc1.evidence_json()["tls"]["problem"], "no_subject_alt_name");
 
     // Without the CA file, DC2's issuer is untrusted, and the finding says so.
     let profile = bind_profile(&env, "starttls", "");
@@ -398,7 +399,7 @@ fn ldaps_certificates_are_shown_and_a_missing_san_is_named() {
         "{}",
         dc2.finding
     );
-    assert_eq!(dc2.evidence["tls"]["problem"], "untrusted_issuer");
+    assert_eq!(dc2.evidence_json()["tls"]["problem"], "untrusted_issuer");
 }
 
 #[test]
@@ -432,7 +433,7 @@ fn icmp_without_privilege_is_an_error_not_a_failure() {
     let run = env.run_as_nobody(CLIENT, &["--dns-server", DC1_IP, "--only", "dc.ping"]);
     let ping = run.check("dc.ping", "dc1.corp.jr.test");
     assert_eq!(ping.status, Status::Pass, "{}", ping.finding);
-    assert_eq!(ping.evidence["socket"], "datagram");
+    assert_eq!(ping.evidence_json()["socket"], "datagram");
 }
 
 #[test]
@@ -470,10 +471,14 @@ fn cldap_reports_sites_flags_and_the_branch_client_lands_in_its_site() {
     let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--only", "dc.cldap"], &[]);
     assert_eq!(run.exit_code, 0, "{}", run.summary());
     let dc1 = run.check("dc.cldap", "dc1.corp.jr.test");
-    assert_eq!(dc1.evidence["dc_site"], "Default-First-Site-Name");
-    assert_eq!(dc1.evidence["forest"], "corp.jr.test");
-    assert_eq!(dc1.evidence["netbios_domain"], "CORP");
-    let flags: Vec<&str> = dc1.evidence["flag_names"]
+    assert_eq!(
+        dc1.evidence_json()["reply"]["dc_site"],
+        "Default-First-Site-Name"
+    );
+    assert_eq!(dc1.evidence_json()["reply"]["forest"], "corp.jr.test");
+    assert_eq!(dc1.evidence_json()["reply"]["netbios_domain"], "CORP");
+    let evidence = dc1.evidence_json();
+    let flags: Vec<&str> = evidence["reply"]["flag_names"]
         .as_array()
         .unwrap()
         .iter()
@@ -488,7 +493,7 @@ fn cldap_reports_sites_flags_and_the_branch_client_lands_in_its_site() {
         dc1.finding
     );
     assert_eq!(
-        run.check("dc.cldap", "dc2.corp.jr.test").evidence["dc_site"],
+        run.check("dc.cldap", "dc2.corp.jr.test").evidence_json()["reply"]["dc_site"],
         "Branch"
     );
 
@@ -509,14 +514,14 @@ fn cldap_reports_sites_flags_and_the_branch_client_lands_in_its_site() {
         &[],
     );
     let dc2 = run.check("dc.cldap", "dc2.corp.jr.test");
-    assert_eq!(dc2.evidence["client_site"], "Branch");
+    assert_eq!(dc2.evidence_json()["reply"]["client_site"], "Branch");
     assert!(
-        dc2.evidence["flag_names"]
+        dc2.evidence_json()["reply"]["flag_names"]
             .as_array()
             .unwrap()
             .contains(&Value::from("CLOSEST")),
         "{}",
-        dc2.evidence
+        dc2.evidence_json()
     );
     assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
     let site_srv = run.check_id("dc.site_srv");
@@ -557,14 +562,14 @@ fn a_filtered_port_is_named_with_its_consequence() {
         "{}",
         kerberos.finding
     );
-    assert_eq!(kerberos.evidence["state"], "filtered");
+    assert_eq!(kerberos.evidence_json()["reach"], "silent");
     let rpc = run.check("dc.port.rpc_tcp", "dc2.corp.jr.test");
     assert!(
         rpc.finding.contains("TCP 135 refused") && rpc.finding.contains("0x6D9"),
         "{}",
         rpc.finding
     );
-    assert_eq!(rpc.evidence["state"], "refused");
+    assert_eq!(rpc.evidence_json()["reach"], "refused");
     assert_eq!(
         run.check("dc.port.kerberos_tcp", "dc1.corp.jr.test").status,
         Status::Pass
@@ -592,7 +597,10 @@ fn the_kdc_answers_on_udp_88_and_silence_is_named() {
     );
     let dc2 = run.check("dc.port.kerberos_udp", "dc2.corp.jr.test");
     assert_eq!(dc2.status, Status::Pass, "{}", dc2.finding);
-    assert_eq!(dc2.evidence["error_name"], "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+    assert_eq!(
+        dc2.evidence_json()["error_name"],
+        "KDC_ERR_C_PRINCIPAL_UNKNOWN"
+    );
     let dc1 = run.check("dc.port.kerberos_udp", "dc1.corp.jr.test");
     assert_eq!(dc1.status, Status::Fail);
     assert!(
@@ -609,13 +617,13 @@ fn a_clock_15_minutes_ahead_fails_with_the_measured_offset() {
     let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--only", "time"], &[]);
     let skew = run.check("time.dc_skew", "dc1.corp.jr.test");
     assert_eq!(skew.status, Status::Pass, "{}", skew.finding);
-    assert!(skew.evidence["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
+    assert!(skew.evidence_json()["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
 
     let run = env.run_faketime(CLIENT, "+15m", &["--dns-server", DC1_IP, "--only", "time"]);
     assert_eq!(run.exit_code, 2, "{}", run.summary());
     let skew = run.check("time.dc_skew", "dc1.corp.jr.test");
     assert_eq!(skew.status, Status::Fail);
-    let offset = skew.evidence["offset_ms"].as_f64().unwrap();
+    let offset = skew.evidence_json()["offset_ms"].as_f64().unwrap();
     assert!(
         (-905_000.0..=-895_000.0).contains(&offset),
         "offset {offset}"
@@ -625,7 +633,7 @@ fn a_clock_15_minutes_ahead_fails_with_the_measured_offset() {
         "{}",
         skew.finding
     );
-    assert_eq!(skew.evidence["source"], "KDC time (KRB-ERROR stime)");
+    assert_eq!(skew.evidence_json()["source"], "kdc");
 
     let run = env.run_faketime(CLIENT, "-3m", &["--dns-server", DC1_IP, "--only", "time"]);
     assert_eq!(
@@ -706,8 +714,8 @@ fn the_dc_locator_chooses_the_branch_dc_for_the_branch_client() {
     );
     let locator = run.check_id("dc.locator");
     assert_eq!(locator.status, Status::Pass, "{}", locator.finding);
-    assert_eq!(locator.evidence["chosen"], "dc2.corp.jr.test");
-    assert_eq!(locator.evidence["client_site"], "Branch");
+    assert_eq!(locator.evidence_json()["chosen"], "dc2.corp.jr.test");
+    assert_eq!(locator.evidence_json()["client_site"], "Branch");
     // Expecting Branch from the main subnet: the DCs put this device in no site, a warning.
     let profile = env.write_profile(&format!(
         "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\nsite = \"Branch\"\n"
@@ -746,7 +754,7 @@ fn ou_rights_quota_and_registration_scp_are_read_as_the_connector_account() {
     );
     let rights = run.check_id("ldap.ou_create_computer");
     assert_eq!(rights.status, Status::Pass, "{}", rights.finding);
-    assert!(rights.evidence["allowed_child_classes_effective"]
+    assert!(rights.evidence_json()["allowed_child_classes_effective"]
         .as_array()
         .unwrap()
         .contains(&Value::from("computer")));
@@ -777,8 +785,8 @@ fn ou_rights_quota_and_registration_scp_are_read_as_the_connector_account() {
     );
     let scp = run.check_id("ldap.registration_scp");
     assert_eq!(scp.status, Status::Pass, "{}", scp.finding);
-    assert_eq!(scp.evidence["azure_ad_name"], TENANT);
-    assert_eq!(scp.evidence["azure_ad_id"], TENANT_ID);
+    assert_eq!(scp.evidence_json()["azure_ad_name"], TENANT);
+    assert_eq!(scp.evidence_json()["azure_ad_id"], TENANT_ID);
     assert_eq!(run.exit_code, 0, "{}", run.summary());
 
     // Another tenant in the SCP than the profile expects.
@@ -867,11 +875,17 @@ fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
         "{}",
         ntp.finding
     );
-    assert!(ntp.evidence["offset_ms"].as_f64().unwrap().abs() < 2_000.0);
+    assert!(
+        ntp.evidence_json()["answer"]["offset_ms"]
+            .as_f64()
+            .unwrap()
+            .abs()
+            < 2_000.0
+    );
     // Samba's kpasswd rejects the empty change request with a KRB-ERROR: the proof it lives.
     let kpasswd = run.check("dc.port.kpasswd_udp", "dc1.corp.jr.test");
-    assert_eq!(kpasswd.evidence["state"], "open");
-    assert_eq!(kpasswd.evidence["realm"], "CORP.JR.TEST");
+    assert_eq!(kpasswd.evidence_json()["reach"], "open");
+    assert_eq!(kpasswd.evidence_json()["realm"], "CORP.JR.TEST");
     assert!(
         kpasswd
             .finding

@@ -71,12 +71,12 @@ fn no_wpad_record_means_direct_and_the_proxy_only_endpoint_is_refused() {
         blocked.finding,
         format!("direct (no proxy: WPAD found no PAC file): TCP 443 on {EP} ({WEB_IP}) refused")
     );
-    assert_eq!(blocked.evidence["broken_link"], "tcp");
+    assert_eq!(blocked.evidence_json()["broken_link"], "tcp");
     let direct = run.check("endpoints.reach", EP_DIRECT);
     assert_eq!(direct.status, Status::Pass, "{}", run.summary());
     assert!(direct.finding.contains("answers HTTP/1.1 200 OK"));
-    assert_eq!(direct.evidence["inspection"]["public_root"], true);
-    assert_eq!(direct.evidence["tls"]["verified"], true);
+    assert_eq!(direct.evidence_json()["inspection"]["public_root"], true);
+    assert_eq!(direct.evidence_json()["tls"]["verified"], true);
     // Every endpoint is needed on its own: one that cannot be reached is NOT READY even when
     // another endpoint answers.
     assert_eq!(run.exit_code, 2, "{}", run.summary());
@@ -99,8 +99,8 @@ fn the_open_proxy_reaches_both_endpoints_from_the_profile_and_the_environment() 
             "{}",
             check.finding
         );
-        assert_eq!(check.evidence["connect"]["status"], 200);
-        assert!(!check.evidence["tls"]["chain"]
+        assert_eq!(check.evidence_json()["connect"]["status"], 200);
+        assert!(!check.evidence_json()["tls"]["chain"]
             .as_array()
             .unwrap()
             .is_empty());
@@ -144,7 +144,7 @@ fn a_proxy_that_demands_authentication_is_named_with_its_scheme() {
         check.finding,
         format!("via proxy {AUTH_PROXY} (profile [proxy] url): {EP} answers 407 (Basic): device registration runs as SYSTEM and cannot authenticate")
     );
-    assert_eq!(check.evidence["broken_link"], "proxy_auth");
+    assert_eq!(check.evidence_json()["broken_link"], "proxy_auth");
     // With Basic credentials it works, but SYSTEM would still be stopped: a warning.
     let run = run_endpoints(
         &env,
@@ -188,8 +188,11 @@ fn a_tls_intercepting_proxy_is_detected() {
         "{}",
         forbidden.finding
     );
-    assert_eq!(forbidden.evidence["inspection"]["public_root"], false);
-    assert_eq!(forbidden.evidence["broken_link"], "tls_inspection");
+    assert_eq!(
+        forbidden.evidence_json()["inspection"]["public_root"],
+        false
+    );
+    assert_eq!(forbidden.evidence_json()["broken_link"], "tls_inspection");
     let allowed = run.check("endpoints.reach", EP_DIRECT);
     assert_eq!(allowed.status, Status::Warn, "{}", run.summary());
     // Not deployed: the handshake itself fails, and the finding says why it may be.
@@ -204,7 +207,7 @@ fn a_tls_intercepting_proxy_is_detected() {
         "{}",
         check.finding
     );
-    assert_eq!(check.evidence["broken_link"], "tls");
+    assert_eq!(check.evidence_json()["broken_link"], "tls");
 }
 
 #[test]
@@ -265,7 +268,7 @@ fn wpad_and_its_pac_route_the_endpoint_through_the_proxy() {
         check.finding
     );
     assert_eq!(
-        check.evidence["route"]["pac_result"],
+        check.evidence_json()["route"]["pac_result"],
         format!("PROXY {OPEN_PROXY}; DIRECT")
     );
     assert_eq!(run.exit_code, 0, "{}", run.summary());
@@ -279,7 +282,7 @@ fn a_pac_naming_a_dead_proxy_then_direct_fails_over() {
     let run = run_endpoints(&env, &profile(&env, ""), &[]);
     let check = run.check("endpoints.reach", EP_DIRECT);
     assert_eq!(check.status, Status::Pass, "{}", run.summary());
-    let tried: Vec<(String, String)> = check.evidence["tried"]
+    let tried: Vec<(String, String)> = check.evidence_json()["tried"]
         .as_array()
         .unwrap()
         .iter()
@@ -330,7 +333,7 @@ fn a_broken_pac_script_is_named_with_line_and_column() {
         "{}",
         wpad.finding
     );
-    assert_eq!(wpad.evidence["pac_error"]["line"], 3);
+    assert_eq!(wpad.evidence_json()["pac_error"]["line"], 3);
 }
 
 #[test]
@@ -360,7 +363,7 @@ fn dhcp_option_252_comes_before_dns() {
         wpad.finding
     );
     assert_eq!(
-        wpad.evidence["asked"][0]["option_252"],
+        wpad.evidence_json()["asked"][0]["option_252"],
         "http://web.corp.jr.test/wpad.dat"
     );
     assert!(run

@@ -47,7 +47,7 @@ fn strongswan_answers_ike_sa_init_on_500_and_4500() {
             "{}",
             check.finding
         );
-        let ike = &check.evidence["ike"];
+        let ike = &check.evidence_json()["ike"];
         assert_eq!(ike["address"], format!("{VPN_IP}:{port}"));
         assert_eq!(ike["nat_t"], nat_t);
         assert_eq!(ike["answer"]["kind"], "accepted");
@@ -61,7 +61,10 @@ fn strongswan_answers_ike_sa_init_on_500_and_4500() {
             .contains(&Value::from("NAT_DETECTION_SOURCE_IP")));
         assert_eq!(ike["responder_spi"].as_str().unwrap().len(), 16);
         // The gateway's name came from the profile's DNS server, and the evidence says so.
-        assert_eq!(check.evidence["resolved"]["server"], format!("{DC1_IP}:53"));
+        assert_eq!(
+            check.evidence_json()["resolved"]["server"],
+            format!("{DC1_IP}:53")
+        );
     }
 }
 
@@ -97,11 +100,11 @@ fn stopped_gateway_is_refused_and_not_ready_in_the_vpn_scenario() {
     );
     assert!(run.report.verdict.summary.starts_with("vpn.ike: "));
     let check = run.check("vpn.ike", VPN_NAME);
-    assert_eq!(check.evidence["state"], "refused");
+    assert_eq!(check.evidence_json()["reach"], "refused");
     // Refused comes back at once; it is not a timeout.
     assert!(check.duration_ms < 1000, "{}", check.duration_ms);
     assert_eq!(
-        run.check("vpn.ike_nat_t", VPN_NAME).evidence["state"],
+        run.check("vpn.ike_nat_t", VPN_NAME).evidence_json()["reach"],
         "refused"
     );
 
@@ -161,7 +164,7 @@ fn dropped_udp_and_a_black_hole_are_silence_within_the_timeout() {
                 "{}",
                 check.finding
             );
-            assert_eq!(check.evidence["state"], "silent");
+            assert_eq!(check.evidence_json()["reach"], "silent");
         }
     }
     assert!(
@@ -190,7 +193,7 @@ fn tls_portal_shows_its_certificate_and_status() {
         "{}",
         check.finding
     );
-    let portal = &check.evidence["portal"];
+    let portal = &check.evidence_json()["portal"];
     assert_eq!(portal["status"], 200);
     assert_eq!(portal["tls"]["verified"], true);
     let leaf = &portal["tls"]["chain"][0];
@@ -228,8 +231,8 @@ fn tls_portal_shows_its_certificate_and_status() {
         "{}",
         check.finding
     );
-    assert_eq!(check.evidence["tls"]["problem"], "untrusted_issuer");
-    assert_eq!(check.evidence["phase"], "tls");
+    assert_eq!(check.evidence_json()["tls"]["problem"], "untrusted_issuer");
+    assert_eq!(check.evidence_json()["phase"], "tls");
 
     // The portal stopped: TCP 443 refused.
     env.fault(&["portal-stop"]);
@@ -244,7 +247,7 @@ fn tls_portal_shows_its_certificate_and_status() {
         check.finding,
         "portal on vpn.corp.jr.test (10.77.0.20): TCP 443 refused"
     );
-    assert_eq!(check.evidence["phase"], "connect");
+    assert_eq!(check.evidence_json()["phase"], "connect");
 }
 
 #[test]

@@ -128,7 +128,7 @@ fn dns_truncated_then_tcp_answer_is_used() {
     assert_exit(&run, 0);
     let srv = run.check("dc.srv", SRV_NAME);
     assert_eq!(srv.status, Status::Pass, "{}", run.summary());
-    assert_eq!(srv.evidence["servers"][0]["over_tcp"], true);
+    assert_eq!(srv.evidence_json()["servers"][0]["over_tcp"], true);
 }
 
 #[test]

@@ -1,98 +1,192 @@
-//! The LDAP ping to a DC: is it a DC of this domain, which site is it in, which site does it
-//! put this device in, and what roles does it hold.
+//! `cldap`: the LDAP ping to a DC. Is it a DC of this domain, which site is it in, which site
+//! does it put this device in, and what roles does it hold.
 
-use super::CheckContext;
-use crate::model::Outcome;
-use crate::probe::cldap::{ping, CldapProbeError};
+use super::context::CheckContext;
+use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
+use crate::model::Reach;
+use crate::probe::cldap::{ping, CldapProbeError, Pong};
 use crate::probe::tcp::millis;
 use crate::wire::cldap::NetlogonOutcome;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-pub async fn run(address: IpAddr, context: &CheckContext, deadline: Instant) -> Outcome {
-    let target = SocketAddr::new(address, 389);
-    let domain = &context.settings.domain;
-    let pong = match ping(target, domain, deadline).await {
-        Ok(pong) => pong,
-        Err(error) => {
-            let hint = match error {
-                CldapProbeError::Silent(..) | CldapProbeError::Refused(_) => {
-                    ": the DC locator cannot use this DC (join error 0x80070774 if no DC answers)"
-                }
-                _ => "",
-            };
-            return Outcome::fail(
-                format!("{error}{hint}"),
-                json!({ "address": target, "error": error.to_string() }),
-            );
+pub const SPEC: KindSpec = KindSpec {
+    name: "cldap",
+    fan_out: FanOut::Dc,
+    needs: &[],
+    can_provide: &[],
+    needs_password: false,
+    summary: "the CLDAP \"LDAP ping\" on UDP 389 that Windows' DC locator sends each DC",
+};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The DC's CLDAP port.
+    #[serde(default = "default_port")]
+    pub port: u16,
+}
+
+fn default_port() -> u16 {
+    389
+}
+
+/// The DC's NETLOGON_SAM_LOGON_RESPONSE, as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NetlogonReply {
+    pub opcode: u16,
+    /// The DC's Netlogon service is paused (opcodes 20 and 24).
+    pub paused: bool,
+    pub flags: String,
+    pub flag_names: Vec<String>,
+    pub kdc: bool,
+    pub closest: bool,
+    pub domain_guid: Option<String>,
+    pub forest: String,
+    pub domain: String,
+    pub host: String,
+    pub netbios_domain: String,
+    pub netbios_computer: String,
+    pub dc_site: String,
+    /// The site the DC maps this device's address to; empty when no subnet matches.
+    pub client_site: String,
+    pub next_closest_site: Option<String>,
+    pub nt_version: u32,
+}
+
+impl NetlogonReply {
+    pub fn from_pong(pong: &Pong) -> NetlogonReply {
+        let r = &pong.response;
+        NetlogonReply {
+            opcode: r.opcode,
+            paused: r.outcome == NetlogonOutcome::Paused,
+            flags: format!("0x{:08x}", r.flags.0),
+            flag_names: r.flags.names().into_iter().map(String::from).collect(),
+            kdc: r.flags.is_kdc(),
+            closest: r.flags.is_closest(),
+            domain_guid: r.domain_guid.clone(),
+            forest: r.forest.clone(),
+            domain: r.domain.clone(),
+            host: r.host.clone(),
+            netbios_domain: r.netbios_domain.clone(),
+            netbios_computer: r.netbios_computer.clone(),
+            dc_site: r.dc_site.clone(),
+            client_site: r.client_site.clone(),
+            next_closest_site: r.next_closest_site.clone(),
+            nt_version: r.nt_version,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    pub address: SocketAddr,
+    /// The domain asked for.
+    pub domain: String,
+    /// The site the profile expects this device in.
+    pub expected_site: Option<String>,
+    pub reach: Reach,
+    pub error: Option<String>,
+    pub rtt_ms: Option<f64>,
+    pub reply: Option<NetlogonReply>,
+}
+
+pub fn reach_of(error: &CldapProbeError) -> Reach {
+    match error {
+        CldapProbeError::Silent(..) => Reach::Silent,
+        CldapProbeError::Refused(_) => Reach::Refused,
+        CldapProbeError::Io(_) => Reach::Unreachable,
+        CldapProbeError::Malformed(_) => Reach::Malformed,
+    }
+}
+
+pub async fn observe(
+    params: &Params,
+    address: IpAddr,
+    context: &CheckContext,
+    deadline: Instant,
+) -> Result<Evidence, NotObserved> {
+    let target = SocketAddr::new(address, params.port);
+    let domain = context.settings.domain.clone();
+    let answer = ping(target, &domain, deadline).await;
+    let mut evidence = Evidence {
+        address: target,
+        domain,
+        expected_site: context.settings.site.clone(),
+        reach: Reach::Open,
+        error: None,
+        rtt_ms: None,
+        reply: None,
     };
-    let r = &pong.response;
-    let evidence = json!({
-        "address": target,
-        "rtt_ms": millis(pong.rtt),
-        "opcode": r.opcode,
-        "flags": format!("0x{:08x}", r.flags.0),
-        "flag_names": r.flags.names(),
-        "domain_guid": r.domain_guid,
-        "forest": r.forest,
-        "domain": r.domain,
-        "host": r.host,
-        "netbios_domain": r.netbios_domain,
-        "netbios_computer": r.netbios_computer,
-        "dc_site": r.dc_site,
-        "client_site": r.client_site,
-        "next_closest_site": r.next_closest_site,
-        "nt_version": r.nt_version,
-    });
-    if r.outcome == NetlogonOutcome::Paused {
-        return Outcome::fail(
-            format!("{}: the DC's Netlogon service is paused", r.host),
-            evidence,
-        );
+    match answer {
+        Ok(pong) => {
+            evidence.rtt_ms = Some(millis(pong.rtt));
+            evidence.reply = Some(NetlogonReply::from_pong(&pong));
+        }
+        Err(error) => {
+            evidence.reach = reach_of(&error);
+            evidence.error = Some(error.to_string());
+        }
+    }
+    Ok(evidence)
+}
+
+pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
+    let Some(r) = &evidence.reply else {
+        let hint = match evidence.reach {
+            Reach::Silent | Reach::Refused => {
+                ": the DC locator cannot use this DC (join error 0x80070774 if no DC answers)"
+            }
+            _ => "",
+        };
+        return Judgement::fail(format!(
+            "{}{hint}",
+            evidence.error.as_deref().unwrap_or("no answer")
+        ));
+    };
+    let domain = &evidence.domain;
+    if r.paused {
+        return Judgement::fail(format!("{}: the DC's Netlogon service is paused", r.host));
     }
     if !r.domain.eq_ignore_ascii_case(domain) {
-        return Outcome::fail(
-            format!("{} answers for domain {}, not {domain}", r.host, r.domain),
-            evidence,
-        );
+        return Judgement::fail(format!(
+            "{} answers for domain {}, not {domain}",
+            r.host, r.domain
+        ));
     }
     let client_site = if r.client_site.is_empty() {
         "no site (this device's subnet is mapped to no AD site)".to_string()
     } else {
         r.client_site.clone()
     };
+    const ROLES: [&str; 7] = [
+        "PDC",
+        "GC",
+        "KDC",
+        "WRITABLE",
+        "RODC",
+        "CLOSEST",
+        "GOOD_TIMESERV",
+    ];
     let roles: Vec<&str> = r
-        .flags
-        .names()
-        .into_iter()
-        .filter(|name| {
-            [
-                "PDC",
-                "GC",
-                "KDC",
-                "WRITABLE",
-                "RODC",
-                "CLOSEST",
-                "GOOD_TIMESERV",
-            ]
-            .contains(name)
-        })
+        .flag_names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| ROLES.contains(name))
         .collect();
     let summary = format!(
         "{} in site {}, puts this device in {client_site}; {} ({} ms)",
         r.host,
         r.dc_site,
         roles.join(" "),
-        millis(pong.rtt)
+        evidence.rtt_ms.unwrap_or_default()
     );
-    match &context.settings.site {
-        Some(expected) if !r.client_site.eq_ignore_ascii_case(expected) => Outcome::warn(
+    match &evidence.expected_site {
+        Some(expected) if !r.client_site.eq_ignore_ascii_case(expected) => Judgement::warn(
             format!("{summary}: the profile expects site {expected}, the DC says {client_site}"),
-            evidence,
         ),
-        _ if !r.flags.is_kdc() => Outcome::warn(format!("{summary}: not a KDC"), evidence),
-        _ => Outcome::pass(summary, evidence),
+        _ if !r.kdc => Judgement::warn(format!("{summary}: not a KDC")),
+        _ => Judgement::pass(summary),
     }
 }

@@ -1,56 +1,142 @@
-//! Clock skew against a DC: Kerberos refuses tickets when the clocks differ by more than
-//! 5 minutes (its default tolerance, MS-KILE), and the join then fails.
+//! `clock`: this device's clock against a DC's. Kerberos refuses tickets when the clocks
+//! differ by more than its tolerance (5 minutes by default, MS-KILE), and the join then fails.
 
-use crate::model::Outcome;
-use crate::probe::kerberos::{as_req, local_unix_micros, KerberosProbeError};
+use super::context::CheckContext;
+use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
+use crate::duration::{format_duration, TextDuration};
+use crate::probe::kerberos::{as_req, local_unix_micros};
 use crate::probe::ldap::read_rootdse;
-use crate::probe::tcp::millis;
-use crate::probe::udp::exchange;
 use crate::wire::ber::parse_generalized_time;
-use crate::wire::ntp;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// From here on a warning: half of Kerberos' tolerance is gone.
-const WARN_MS: f64 = 2.0 * 60_000.0;
-/// Kerberos' default maximum tolerance for computer clock synchronization.
-const FAIL_MS: f64 = 5.0 * 60_000.0;
+pub const SPEC: KindSpec = KindSpec {
+    name: "clock",
+    fan_out: FanOut::Dc,
+    needs: &[],
+    can_provide: &[],
+    needs_password: false,
+    summary: "the DC's clock (KRB-ERROR stime, NTP, rootDSE currentTime) against this device's",
+};
 
-/// The KDC on UDP 88 answers an unauthenticated AS-REQ with a KRB-ERROR.
-pub async fn kdc(address: IpAddr, realm: &str, deadline: Instant) -> Outcome {
-    let target = SocketAddr::new(address, 88);
-    match as_req(target, realm, deadline).await {
-        Ok(answer) => {
-            let name = answer.error.error_name().unwrap_or("an unnamed error");
-            Outcome::pass(
-                format!(
-                    "the KDC answers on UDP 88 ({name}, {} ms)",
-                    millis(answer.rtt)
-                ),
-                json!({
-                    "address": target,
-                    "rtt_ms": millis(answer.rtt),
-                    "error_code": answer.error.error_code,
-                    "error_name": name,
-                    "realm": answer.error.realm,
-                    "offset_ms": answer.offset_ms,
-                }),
-            )
-        }
-        Err(error) => {
-            let consequence = match error {
-                KerberosProbeError::Silent(..) | KerberosProbeError::Refused(_) => {
-                    ": Kerberos over UDP fails (clients fall back to TCP 88 only for large tickets); join error 0x40 when TCP 88 is closed too"
-                }
-                _ => "",
-            };
-            Outcome::fail(
-                format!("{error}{consequence}"),
-                json!({ "address": target, "error": error.to_string() }),
-            )
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// From this difference on, a warning: half of Kerberos' tolerance is gone.
+    #[serde(default = "default_warn_at")]
+    pub warn_at: TextDuration,
+    /// Kerberos' maximum tolerance for computer clock synchronization.
+    #[serde(default = "default_fail_at")]
+    pub fail_at: TextDuration,
+    #[serde(default = "default_kdc_port")]
+    pub kdc_port: u16,
+    #[serde(default = "default_ntp_port")]
+    pub ntp_port: u16,
+    #[serde(default = "default_ldap_port")]
+    pub ldap_port: u16,
+}
+
+fn default_warn_at() -> TextDuration {
+    TextDuration(Duration::from_secs(2 * 60))
+}
+
+fn default_fail_at() -> TextDuration {
+    TextDuration(Duration::from_secs(5 * 60))
+}
+
+fn default_kdc_port() -> u16 {
+    88
+}
+
+fn default_ntp_port() -> u16 {
+    123
+}
+
+fn default_ldap_port() -> u16 {
+    389
+}
+
+/// Where the DC's time was read; the first that answered, in this order, decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    /// The KRB-ERROR's stime: what Kerberos itself compares.
+    Kdc,
+    /// The DC's SNTP answer.
+    Ntp,
+    /// The rootDSE's currentTime (one-second resolution).
+    Rootdse,
+}
+
+impl ClockSource {
+    fn describe(self) -> &'static str {
+        match self {
+            ClockSource::Kdc => "KDC time (KRB-ERROR stime)",
+            ClockSource::Ntp => "DC's NTP answer",
+            ClockSource::Rootdse => "rootDSE currentTime",
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    pub address: IpAddr,
+    pub kdc_offset_ms: Option<f64>,
+    pub kdc_error: Option<String>,
+    pub rootdse_current_time: Option<String>,
+    pub rootdse_offset_ms: Option<f64>,
+    pub ntp_offset_ms: Option<f64>,
+    /// The offset the judgement used (the DC's clock minus this device's), and its source.
+    pub offset_ms: Option<f64>,
+    pub source: Option<ClockSource>,
+}
+
+pub async fn observe(
+    params: &Params,
+    address: IpAddr,
+    context: &CheckContext,
+    deadline: Instant,
+) -> Result<Evidence, NotObserved> {
+    let realm = &context.settings.domain;
+    let kdc = as_req(SocketAddr::new(address, params.kdc_port), realm, deadline);
+    let ldap = async {
+        let before = local_unix_micros();
+        let rootdse = read_rootdse(SocketAddr::new(address, params.ldap_port), deadline).await;
+        let after = local_unix_micros();
+        rootdse.ok().and_then(|rootdse| {
+            let text = rootdse.first("currentTime")?.to_string();
+            let time = parse_generalized_time(&text, "currentTime").ok()?;
+            let dc_micros = time.unix_secs * 1_000_000 + i64::from(time.nanos / 1_000);
+            // currentTime has one-second resolution: compare against the exchange's middle.
+            Some((text, (dc_micros - (before + after) / 2) as f64 / 1_000.0))
+        })
+    };
+    // Where the DC serves NTP, its answer is a third, sub-second view of its clock.
+    let ntp = async {
+        super::ntp::ask(SocketAddr::new(address, params.ntp_port), deadline)
+            .await
+            .ok()
+            .map(|(answer, _)| answer.offset_ms)
+    };
+    let (kdc, ldap, ntp_offset) = tokio::join!(kdc, ldap, ntp);
+    let kdc_offset = kdc.as_ref().ok().map(|answer| answer.offset_ms);
+    let (offset_ms, source) = match (kdc_offset, ntp_offset, &ldap) {
+        (Some(offset), _, _) => (Some(offset), Some(ClockSource::Kdc)),
+        (None, Some(offset), _) => (Some(offset), Some(ClockSource::Ntp)),
+        (None, None, Some((_, offset))) => (Some(*offset), Some(ClockSource::Rootdse)),
+        (None, None, None) => (None, None),
+    };
+    Ok(Evidence {
+        address,
+        kdc_offset_ms: kdc_offset,
+        kdc_error: kdc.as_ref().err().map(ToString::to_string),
+        rootdse_current_time: ldap.as_ref().map(|(text, _)| text.clone()),
+        rootdse_offset_ms: ldap.as_ref().map(|(_, offset)| *offset),
+        ntp_offset_ms: ntp_offset,
+        offset_ms,
+        source,
+    })
 }
 
 fn describe(offset_ms: f64) -> String {
@@ -65,77 +151,37 @@ fn describe(offset_ms: f64) -> String {
     )
 }
 
-pub async fn skew(address: IpAddr, realm: &str, deadline: Instant) -> Outcome {
-    let kdc = as_req(SocketAddr::new(address, 88), realm, deadline);
-    let ldap = async {
-        let before = local_unix_micros();
-        let rootdse = read_rootdse(SocketAddr::new(address, 389), deadline).await;
-        let after = local_unix_micros();
-        rootdse.ok().and_then(|rootdse| {
-            let text = rootdse.first("currentTime")?.to_string();
-            let time = parse_generalized_time(&text, "currentTime").ok()?;
-            let dc_micros = time.unix_secs * 1_000_000 + i64::from(time.nanos / 1_000);
-            // currentTime has one-second resolution: compare against the exchange's middle.
-            Some((text, (dc_micros - (before + after) / 2) as f64 / 1_000.0))
-        })
-    };
-    // Where the DC serves NTP, its answer is a third, sub-second view of its clock.
-    let ntp = async {
-        let since_epoch = || {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-        };
-        let t1 = since_epoch();
-        let reply = exchange(
-            SocketAddr::new(address, 123),
-            &ntp::encode_request(t1),
-            deadline,
-        )
-        .await
-        .ok()?;
-        ntp::decode_response(&reply.bytes, t1, since_epoch())
-            .ok()
-            .map(|answer| answer.offset_ms)
-    };
-    let (kdc, ldap, ntp_offset) = tokio::join!(kdc, ldap, ntp);
-    let kdc_offset = kdc.as_ref().ok().map(|answer| answer.offset_ms);
-    let evidence = json!({
-        "kdc_offset_ms": kdc_offset,
-        "kdc_error": kdc.as_ref().err().map(ToString::to_string),
-        "rootdse_current_time": ldap.as_ref().map(|(text, _)| text.clone()),
-        "rootdse_offset_ms": ldap.as_ref().map(|(_, offset)| *offset),
-        "ntp_offset_ms": ntp_offset,
-        "warn_at_ms": WARN_MS,
-        "fail_at_ms": FAIL_MS,
-    });
-    // The KDC's stime is what Kerberos itself compares; NTP and the rootDSE are fallbacks.
-    let (offset, source) = match (kdc_offset, ntp_offset, &ldap) {
-        (Some(offset), _, _) => (offset, "KDC time (KRB-ERROR stime)"),
-        (None, Some(offset), _) => (offset, "DC's NTP answer"),
-        (None, None, Some((_, offset))) => (*offset, "rootDSE currentTime"),
-        (None, None, None) => {
-            return Outcome::fail(
-                "cannot read the DC's clock: neither the KDC (UDP 88), NTP (UDP 123) nor the rootDSE (TCP 389) answered",
-                evidence,
-            )
-        }
-    };
-    let finding = format!("{} (from the {source})", describe(offset));
-    let mut evidence = evidence;
-    evidence["offset_ms"] = json!(offset);
-    evidence["source"] = json!(source);
-    if offset.abs() >= FAIL_MS {
-        Outcome::fail(
-            format!("{finding}: over Kerberos' 5-minute tolerance, the join and sign-in will fail"),
-            evidence,
-        )
-    } else if offset.abs() >= WARN_MS {
-        Outcome::warn(
-            format!("{finding}: over 2 minutes, close to Kerberos' 5-minute limit"),
-            evidence,
-        )
+/// "5-minute" or "2 minutes" for whole minutes, else the duration as written ("90s").
+fn length(duration: Duration, minutes: &str) -> String {
+    let seconds = duration.as_secs();
+    if seconds >= 60 && seconds.is_multiple_of(60) && duration.subsec_nanos() == 0 {
+        format!("{}{minutes}", seconds / 60)
     } else {
-        Outcome::pass(finding, evidence)
+        format_duration(duration)
+    }
+}
+
+pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
+    let (Some(offset), Some(source)) = (evidence.offset_ms, evidence.source) else {
+        return Judgement::fail(
+            "cannot read the DC's clock: neither the KDC (UDP 88), NTP (UDP 123) nor the rootDSE (TCP 389) answered",
+        );
+    };
+    let finding = format!("{} (from the {})", describe(offset), source.describe());
+    let fail_ms = params.fail_at.0.as_secs_f64() * 1_000.0;
+    let warn_ms = params.warn_at.0.as_secs_f64() * 1_000.0;
+    if offset.abs() >= fail_ms {
+        Judgement::fail(format!(
+            "{finding}: over Kerberos' {} tolerance, the join and sign-in will fail",
+            length(params.fail_at.0, "-minute")
+        ))
+    } else if offset.abs() >= warn_ms {
+        Judgement::warn(format!(
+            "{finding}: over {}, close to Kerberos' {} limit",
+            length(params.warn_at.0, " minutes"),
+            length(params.fail_at.0, "-minute")
+        ))
+    } else {
+        Judgement::pass(finding)
     }
 }

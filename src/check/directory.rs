@@ -1,59 +1,129 @@
-//! Directory questions for the chosen DC, asked as the profile's account (the Intune
-//! Connector's): does the Domain Join profile's OU exist, may the account create computer
+//! `ldap.directory`: directory questions for the chosen DC, asked as the profile's account (the
+//! Intune Connector's). Does the Domain Join profile's OU exist, may the account create computer
 //! objects there, what is the machine account quota, and is the Device Registration service
 //! connection point there with the tenant's keywords.
 
-use super::CheckContext;
-use crate::catalog::DirectoryQuestion;
-use crate::facts::Facts;
-use crate::model::Outcome;
-use crate::probe::ldap::{bind_session, read_entry, BindRequest, LdapError, Transport};
-use crate::profile::LdapTls;
-use serde_json::json;
+use super::context::{CheckContext, Inputs};
+use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
+use crate::probe::ldap::{bind_session, read_entry, BindRequest, LdapError};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
+
+pub const SPEC: KindSpec = KindSpec {
+    name: "ldap.directory",
+    fan_out: FanOut::Once,
+    needs: &[Fact::ChosenDc],
+    can_provide: &[],
+    needs_password: true,
+    summary: "an authenticated LDAP read on the chosen DC (OU, rights, quota, registration SCP)",
+};
 
 /// The Device Registration Service's SCP, fixed by Microsoft (entra-docs
 /// device-registration-how-it-works).
 const SCP_RDN: &str =
     "CN=62a0ff2e-97b9-4513-943f-0d221bd30080,CN=Device Registration Configuration,CN=Services";
 
-pub async fn run(
-    question: DirectoryQuestion,
-    facts: &Facts,
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub question: Question,
+    #[serde(default = "default_ldap_port")]
+    pub ldap_port: u16,
+    #[serde(default = "default_ldaps_port")]
+    pub ldaps_port: u16,
+}
+
+fn default_ldap_port() -> u16 {
+    389
+}
+
+fn default_ldaps_port() -> u16 {
+    636
+}
+
+/// Which directory question a check asks of the chosen DC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    /// The Domain Join profile's OU exists.
+    OuExists,
+    /// The bound account may create computer objects in the OU.
+    OuCreateComputer,
+    /// ms-DS-MachineAccountQuota on the domain head.
+    MachineAccountQuota,
+    /// The Device Registration service connection point and its tenant keywords.
+    RegistrationScp,
+}
+
+/// Where reading the directory stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Bind,
+    Read,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    pub question: Question,
+    /// The DC asked, and the account it was asked as.
+    pub dc: String,
+    pub user: String,
+    /// Where it failed, and why; None when the question was answered.
+    pub failed_at: Option<Stage>,
+    pub error: Option<String>,
+    pub ou: Option<String>,
+    /// Whether the entry asked about exists (the OU, or the SCP).
+    pub exists: Option<bool>,
+    pub allowed_child_classes_effective: Option<Vec<String>>,
+    pub domain_head: Option<String>,
+    pub ms_ds_machine_account_quota: Option<String>,
+    pub dn: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub azure_ad_name: Option<String>,
+    pub azure_ad_id: Option<String>,
+    /// The tenant the profile expects.
+    pub tenant: Option<String>,
+}
+
+pub async fn observe(
+    params: &Params,
+    inputs: &Inputs,
     context: &CheckContext,
     deadline: Instant,
-) -> Outcome {
+) -> Result<Evidence, NotObserved> {
     let settings = &context.settings;
-    let Some(dc) = &facts.chosen_dc else {
-        return Outcome::skip("no DC was chosen by the DC locator");
+    let Some(dc) = &inputs.chosen_dc else {
+        return Err(NotObserved::Skip(
+            "no DC was chosen by the DC locator".to_string(),
+        ));
     };
     let (Some(user), Some(password)) = (&settings.ldap.bind_user, &context.password) else {
-        return Outcome::skip(
-            "needs [ldap] bind_user (the Intune Connector's account) and its password to read the directory",
-        );
+        return Err(NotObserved::Skip(
+            "needs [ldap] bind_user (the Intune Connector's account) and its password to read the directory".to_string(),
+        ));
     };
     let needs_ou = matches!(
-        question,
-        DirectoryQuestion::OuExists | DirectoryQuestion::OuCreateComputer
+        params.question,
+        Question::OuExists | Question::OuCreateComputer
     );
     if needs_ou && settings.ou.is_none() {
-        return Outcome::skip(
-            "no OU in the profile: set `ou = \"OU=...,DC=...\"` as in the Domain Join profile",
-        );
+        return Err(NotObserved::Skip(
+            "no OU in the profile: set `ou = \"OU=...,DC=...\"` as in the Domain Join profile"
+                .to_string(),
+        ));
     }
     let Some(address) = dc.address() else {
-        return Outcome::skip(format!("DNS gave no address for {}", dc.hostname));
+        return Err(NotObserved::Skip(format!(
+            "DNS gave no address for {}",
+            dc.hostname
+        )));
     };
-    let trust = match context.trust().await {
-        Ok(trust) => trust,
-        Err(reason) => return Outcome::error(reason),
-    };
-    let (transport, port) = match settings.ldap.tls {
-        LdapTls::Starttls => (Transport::StartTls, 389),
-        LdapTls::Ldaps => (Transport::Ldaps, 636),
-        LdapTls::None => (Transport::Plain, 389),
-    };
+    let trust = context.trust().await.map_err(NotObserved::Error)?;
+    let (transport, port) =
+        super::ldap_bind::transport(settings.ldap.tls, params.ldap_port, params.ldaps_port);
     let request = BindRequest {
         address: SocketAddr::new(address, port),
         hostname: &dc.hostname,
@@ -61,121 +131,187 @@ pub async fn run(
         credentials: Some((user.as_str(), password.expose())),
         trust,
     };
-    let on = &dc.hostname;
-    let (mut ldap, _) = match bind_session(request, deadline).await {
-        Ok(session) => session,
+    let mut evidence = Evidence {
+        question: params.question,
+        dc: dc.hostname.clone(),
+        user: user.clone(),
+        failed_at: None,
+        error: None,
+        ou: settings.ou.clone().filter(|_| needs_ou),
+        exists: None,
+        allowed_child_classes_effective: None,
+        domain_head: None,
+        ms_ds_machine_account_quota: None,
+        dn: None,
+        keywords: None,
+        azure_ad_name: None,
+        azure_ad_id: None,
+        tenant: settings.tenant.clone(),
+    };
+    let mut ldap = match bind_session(request, deadline).await {
+        Ok((ldap, _)) => ldap,
         Err(error) => {
-            return Outcome::fail(
-                format!("cannot read the directory on {on} as {user}: {error}"),
-                json!({ "dc": on, "error": error.to_string() }),
-            )
+            evidence.failed_at = Some(Stage::Bind);
+            evidence.error = Some(error.to_string());
+            return Ok(evidence);
         }
     };
-    let result = ask(question, &mut ldap, port, context, deadline, user, on).await;
+    let asked = ask(&mut ldap, port, deadline, &mut evidence).await;
     let _ = ldap.unbind().await;
-    match result {
-        Ok(outcome) => outcome,
-        Err(error) => Outcome::fail(
-            format!("reading the directory on {on} failed: {error}"),
-            json!({ "dc": on, "error": error.to_string() }),
-        ),
+    if let Err(error) = asked {
+        evidence.failed_at = Some(Stage::Read);
+        evidence.error = Some(error.to_string());
     }
+    Ok(evidence)
 }
 
+fn values(entry: &HashMap<String, Vec<String>>, name: &str) -> Vec<String> {
+    entry
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, values)| values.clone())
+        .unwrap_or_default()
+}
+
+/// Reads what the question needs into `evidence`.
 async fn ask(
-    question: DirectoryQuestion,
     ldap: &mut ldap3::Ldap,
     port: u16,
-    context: &CheckContext,
     deadline: Instant,
-    user: &str,
-    on: &str,
-) -> Result<Outcome, LdapError> {
-    let settings = &context.settings;
-    let ou = settings.ou.clone().unwrap_or_default();
-    let first = |entry: &std::collections::HashMap<String, Vec<String>>, name: &str| {
-        entry
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, values)| values.clone())
-            .unwrap_or_default()
-    };
-    Ok(match question {
-        DirectoryQuestion::OuExists => match read_entry(ldap, &ou, &["objectClass"], port, deadline).await? {
-            Some(_) => Outcome::pass(format!("{ou} exists (read on {on})"), json!({ "dc": on, "ou": ou })),
-            None => Outcome::fail(
-                format!("{ou} does not exist (read on {on} as {user}): the Intune Connector cannot create the computer object there"),
-                json!({ "dc": on, "ou": ou }),
-            ),
-        },
-        DirectoryQuestion::OuCreateComputer => {
-            match read_entry(ldap, &ou, &["allowedChildClassesEffective"], port, deadline).await? {
-                None => Outcome::fail(format!("{ou} does not exist (read on {on})"), json!({ "dc": on, "ou": ou })),
-                Some(entry) => {
-                    let classes = first(&entry, "allowedChildClassesEffective");
-                    let evidence = json!({ "dc": on, "ou": ou, "user": user, "allowed_child_classes_effective": classes });
-                    if classes.iter().any(|c| c.eq_ignore_ascii_case("computer")) {
-                        Outcome::pass(format!("{user} may create computer objects in {ou}"), evidence)
-                    } else {
-                        Outcome::fail(
-                            format!("{user} may not create computer objects in {ou}: the hybrid join's computer object cannot be created"),
-                            evidence,
-                        )
-                    }
-                }
-            }
+    evidence: &mut Evidence,
+) -> Result<(), LdapError> {
+    let ou = evidence.ou.clone().unwrap_or_default();
+    match evidence.question {
+        Question::OuExists => {
+            let entry = read_entry(ldap, &ou, &["objectClass"], port, deadline).await?;
+            evidence.exists = Some(entry.is_some());
         }
-        DirectoryQuestion::MachineAccountQuota => {
-            let root = read_entry(ldap, "", &["defaultNamingContext"], port, deadline).await?.unwrap_or_default();
-            let head = first(&root, "defaultNamingContext").into_iter().next().unwrap_or_default();
-            let entry = read_entry(ldap, &head, &["ms-DS-MachineAccountQuota"], port, deadline).await?.unwrap_or_default();
-            let quota = first(&entry, "ms-DS-MachineAccountQuota").into_iter().next();
-            let evidence = json!({ "dc": on, "domain_head": head, "ms_ds_machine_account_quota": quota });
-            match quota.as_deref() {
-                Some("0") => Outcome::pass(
-                    "ms-DS-MachineAccountQuota is 0: only accounts with delegated rights on the OU can join computers (fine for the Intune Connector)",
-                    evidence,
-                ),
-                Some(value) => Outcome::pass(
-                    format!("ms-DS-MachineAccountQuota is {value}{}", if value == "10" { " (the default)" } else { "" }),
-                    evidence,
-                ),
-                None => Outcome::warn(format!("ms-DS-MachineAccountQuota is not readable by {user} on {head}"), evidence),
-            }
+        Question::OuCreateComputer => {
+            let entry =
+                read_entry(ldap, &ou, &["allowedChildClassesEffective"], port, deadline).await?;
+            evidence.exists = Some(entry.is_some());
+            evidence.allowed_child_classes_effective =
+                entry.map(|entry| values(&entry, "allowedChildClassesEffective"));
         }
-        DirectoryQuestion::RegistrationScp => {
-            let root = read_entry(ldap, "", &["configurationNamingContext"], port, deadline).await?.unwrap_or_default();
-            let config = first(&root, "configurationNamingContext").into_iter().next().unwrap_or_default();
+        Question::MachineAccountQuota => {
+            let root = read_entry(ldap, "", &["defaultNamingContext"], port, deadline)
+                .await?
+                .unwrap_or_default();
+            let head = values(&root, "defaultNamingContext")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let entry = read_entry(ldap, &head, &["ms-DS-MachineAccountQuota"], port, deadline)
+                .await?
+                .unwrap_or_default();
+            evidence.ms_ds_machine_account_quota = values(&entry, "ms-DS-MachineAccountQuota")
+                .into_iter()
+                .next();
+            evidence.domain_head = Some(head);
+        }
+        Question::RegistrationScp => {
+            let root = read_entry(ldap, "", &["configurationNamingContext"], port, deadline)
+                .await?
+                .unwrap_or_default();
+            let config = values(&root, "configurationNamingContext")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             let dn = format!("{SCP_RDN},{config}");
-            match read_entry(ldap, &dn, &["keywords"], port, deadline).await? {
-                None => Outcome::fail(
-                    format!("no Device Registration service connection point ({dn}): devices cannot find the Entra tenant; configure hybrid join in Microsoft Entra Connect"),
-                    json!({ "dc": on, "dn": dn }),
+            let entry = read_entry(ldap, &dn, &["keywords"], port, deadline).await?;
+            evidence.exists = Some(entry.is_some());
+            if let Some(entry) = entry {
+                let keywords = values(&entry, "keywords");
+                let value = |prefix: &str| {
+                    keywords.iter().find_map(|k| {
+                        k.split_once(':')
+                            .filter(|(key, _)| key.eq_ignore_ascii_case(prefix))
+                            .map(|(_, v)| v.trim().to_string())
+                    })
+                };
+                evidence.azure_ad_name = value("azureADName");
+                evidence.azure_ad_id = value("azureADId");
+                evidence.keywords = Some(keywords);
+            }
+            evidence.dn = Some(dn);
+        }
+    }
+    Ok(())
+}
+
+pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
+    let on = &evidence.dc;
+    let user = &evidence.user;
+    match (evidence.failed_at, &evidence.error) {
+        (Some(Stage::Bind), Some(error)) => {
+            return Judgement::fail(format!(
+                "cannot read the directory on {on} as {user}: {error}"
+            ))
+        }
+        (Some(_), Some(error)) => {
+            return Judgement::fail(format!("reading the directory on {on} failed: {error}"))
+        }
+        _ => {}
+    }
+    let ou = evidence.ou.as_deref().unwrap_or_default();
+    let exists = evidence.exists.unwrap_or(false);
+    match evidence.question {
+        Question::OuExists if exists => Judgement::pass(format!("{ou} exists (read on {on})")),
+        Question::OuExists => Judgement::fail(format!(
+            "{ou} does not exist (read on {on} as {user}): the Intune Connector cannot create the computer object there"
+        )),
+        Question::OuCreateComputer if !exists => {
+            Judgement::fail(format!("{ou} does not exist (read on {on})"))
+        }
+        Question::OuCreateComputer => {
+            let classes = evidence
+                .allowed_child_classes_effective
+                .as_deref()
+                .unwrap_or_default();
+            if classes.iter().any(|c| c.eq_ignore_ascii_case("computer")) {
+                Judgement::pass(format!("{user} may create computer objects in {ou}"))
+            } else {
+                Judgement::fail(format!(
+                    "{user} may not create computer objects in {ou}: the hybrid join's computer object cannot be created"
+                ))
+            }
+        }
+        Question::MachineAccountQuota => {
+            let head = evidence.domain_head.as_deref().unwrap_or_default();
+            match evidence.ms_ds_machine_account_quota.as_deref() {
+                Some("0") => Judgement::pass(
+                    "ms-DS-MachineAccountQuota is 0: only accounts with delegated rights on the OU can join computers (fine for the Intune Connector)",
                 ),
-                Some(entry) => {
-                    let keywords = first(&entry, "keywords");
-                    let value = |prefix: &str| {
-                        keywords.iter().find_map(|k| {
-                            k.split_once(':')
-                                .filter(|(key, _)| key.eq_ignore_ascii_case(prefix))
-                                .map(|(_, v)| v.trim().to_string())
-                        })
-                    };
-                    let (name, id) = (value("azureADName"), value("azureADId"));
-                    let evidence = json!({ "dc": on, "dn": dn, "keywords": keywords, "azure_ad_name": name, "azure_ad_id": id });
-                    match (&name, &id, &settings.tenant) {
-                        (None, _, _) | (_, None, _) => Outcome::fail(
-                            format!("the registration SCP lacks {}: re-run the hybrid join configuration in Microsoft Entra Connect", if name.is_none() { "azureADName" } else { "azureADId" }),
-                            evidence,
-                        ),
-                        (Some(name), _, Some(tenant)) if !name.eq_ignore_ascii_case(tenant) => Outcome::fail(
-                            format!("the registration SCP names tenant {name}, the profile expects {tenant}: devices would register in the wrong tenant"),
-                            evidence,
-                        ),
-                        (Some(name), Some(id), _) => Outcome::pass(format!("the registration SCP names tenant {name} ({id})"), evidence),
-                    }
+                Some(value) => Judgement::pass(format!(
+                    "ms-DS-MachineAccountQuota is {value}{}",
+                    if value == "10" { " (the default)" } else { "" }
+                )),
+                None => Judgement::warn(format!(
+                    "ms-DS-MachineAccountQuota is not readable by {user} on {head}"
+                )),
+            }
+        }
+        Question::RegistrationScp => {
+            let dn = evidence.dn.as_deref().unwrap_or_default();
+            if !exists {
+                return Judgement::fail(format!(
+                    "no Device Registration service connection point ({dn}): devices cannot find the Entra tenant; configure hybrid join in Microsoft Entra Connect"
+                ));
+            }
+            match (&evidence.azure_ad_name, &evidence.azure_ad_id, &evidence.tenant) {
+                (None, _, _) | (_, None, _) => Judgement::fail(format!(
+                    "the registration SCP lacks {}: re-run the hybrid join configuration in Microsoft Entra Connect",
+                    if evidence.azure_ad_name.is_none() { "azureADName" } else { "azureADId" }
+                )),
+                (Some(name), _, Some(tenant)) if !name.eq_ignore_ascii_case(tenant) => {
+                    Judgement::fail(format!(
+                        "the registration SCP names tenant {name}, the profile expects {tenant}: devices would register in the wrong tenant"
+                    ))
+                }
+                (Some(name), Some(id), _) => {
+                    Judgement::pass(format!("the registration SCP names tenant {name} ({id})"))
                 }
             }
         }
-    })
+    }
 }

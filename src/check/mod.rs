@@ -1,262 +1,371 @@
-//! Checks: give probe evidence a meaning for hybrid join — pass, warn or fail, a one-line
-//! finding and the evidence. One file per probe kind; the catalog says which check uses which.
+//! Check kinds: the one table of what a check can be, as blackbox_exporter maps a prober name to
+//! one function. Each kind lives in its own file with the same shape (`shape.rs`): a `SPEC`
+//! (fan-out, facts, password), typed `Params` read from the catalog, an `observe` that does all
+//! the I/O and returns typed `Evidence`, and a pure `judge`.
 
-mod cldap;
-mod clock;
-mod directory;
-mod endpoint;
-mod ldap;
-mod locator;
-mod ping;
-mod proxy;
-mod srv;
-mod tcp;
-mod udp;
-mod vpn;
+pub mod cldap;
+pub mod clock;
+pub mod context;
+pub mod directory;
+pub mod dns_srv;
+pub mod endpoint;
+mod gateway;
+pub mod icmp;
+pub mod ike;
+pub mod kerberos;
+pub mod kpasswd;
+pub mod ldap_bind;
+pub mod ldap_rootdse;
+pub mod locator;
+pub mod measure;
+pub mod ntp;
+pub mod route;
+pub mod shape;
+pub mod tcp;
+pub mod vpn_tcp;
+pub mod vpn_tls;
+pub mod wpad;
 
-use crate::catalog::{CheckDef, Params};
-use crate::facts::{DomainController, Facts};
-use crate::model::Outcome;
-use crate::probe::tls::Trust;
-use crate::profile::{Settings, VpnGateway};
-use crate::secret::Secret;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use crate::facts::{DomainController, ProxyDiscovery};
+use context::{CheckContext, Inputs, Target};
+use serde::{Deserialize, Serialize};
+use shape::{Judgement, KindSpec, NotObserved};
 use std::time::Instant;
-use tokio::sync::OnceCell;
 
-/// What every check may read; built once per run.
-pub struct CheckContext {
-    pub settings: Arc<Settings>,
-    /// The DNS servers asked, each separately; Err when the system has none.
-    pub dns_servers: Result<Vec<SocketAddr>, String>,
-    pub password: Option<Secret>,
-    trust: OnceCell<Result<Trust, String>>,
-    endpoint_trust: OnceCell<Result<endpoint::EndpointTrust, String>>,
-    /// What `proxy.wpad` concluded for the endpoint checks: the PAC file it found, or why the
-    /// PAC file WPAD named cannot be used. Unset: WPAD named no PAC file.
-    pac: std::sync::OnceLock<Result<proxy::PacFile, &'static str>>,
+/// Every check kind, by the name a catalog file gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    DnsSrv,
+    Icmp,
+    Cldap,
+    Kerberos,
+    Kpasswd,
+    Ntp,
+    Clock,
+    Locator,
+    Tcp,
+    LdapRootDse,
+    LdapBind,
+    Directory,
+    Ike,
+    VpnTls,
+    VpnTcp,
+    Wpad,
+    Endpoint,
 }
 
-impl CheckContext {
-    pub fn new(
-        settings: Arc<Settings>,
-        dns_servers: Result<Vec<SocketAddr>, String>,
-        password: Option<Secret>,
-    ) -> CheckContext {
-        CheckContext {
-            settings,
-            dns_servers,
-            password,
-            trust: OnceCell::new(),
-            endpoint_trust: OnceCell::new(),
-            pac: std::sync::OnceLock::new(),
+impl Kind {
+    pub const ALL: [Kind; 17] = [
+        Kind::DnsSrv,
+        Kind::Icmp,
+        Kind::Cldap,
+        Kind::Kerberos,
+        Kind::Kpasswd,
+        Kind::Ntp,
+        Kind::Clock,
+        Kind::Locator,
+        Kind::Tcp,
+        Kind::LdapRootDse,
+        Kind::LdapBind,
+        Kind::Directory,
+        Kind::Ike,
+        Kind::VpnTls,
+        Kind::VpnTcp,
+        Kind::Wpad,
+        Kind::Endpoint,
+    ];
+
+    pub fn spec(self) -> &'static KindSpec {
+        match self {
+            Kind::DnsSrv => &dns_srv::SPEC,
+            Kind::Icmp => &icmp::SPEC,
+            Kind::Cldap => &cldap::SPEC,
+            Kind::Kerberos => &kerberos::SPEC,
+            Kind::Kpasswd => &kpasswd::SPEC,
+            Kind::Ntp => &ntp::SPEC,
+            Kind::Clock => &clock::SPEC,
+            Kind::Locator => &locator::SPEC,
+            Kind::Tcp => &tcp::SPEC,
+            Kind::LdapRootDse => &ldap_rootdse::SPEC,
+            Kind::LdapBind => &ldap_bind::SPEC,
+            Kind::Directory => &directory::SPEC,
+            Kind::Ike => &ike::SPEC,
+            Kind::VpnTls => &vpn_tls::SPEC,
+            Kind::VpnTcp => &vpn_tcp::SPEC,
+            Kind::Wpad => &wpad::SPEC,
+            Kind::Endpoint => &endpoint::SPEC,
         }
     }
 
-    /// The trust of the endpoint checks (public roots, OS store, `[endpoints] ca_file`).
-    pub async fn endpoint_trust(&self) -> Result<&endpoint::EndpointTrust, String> {
-        let ca_file = self.settings.endpoints.ca_file.clone();
-        self.endpoint_trust
-            .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || {
-                    endpoint::EndpointTrust::load(ca_file.as_deref())
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r)
-            })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
+    pub fn name(self) -> &'static str {
+        self.spec().name
     }
 
-    /// The trust store, loaded on first use so runs without TLS never read the OS store.
-    pub async fn trust(&self) -> Result<&Trust, String> {
-        let ca_file = self.settings.ldap.ca_file.clone();
-        self.trust
-            .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || Trust::load(ca_file.as_deref()))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()))
-            })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The `[[vpn]] kind` a per-gateway kind speaks.
+    pub fn vpn_kind(self) -> Option<crate::profile::VpnKind> {
+        use crate::profile::VpnKind;
+        match self {
+            Kind::Ike => Some(VpnKind::Ikev2),
+            Kind::VpnTls => Some(VpnKind::Tls),
+            Kind::VpnTcp => Some(VpnKind::Tcp),
+            _ => None,
+        }
+    }
+
+    /// Reads a check's `params` table as this kind's typed parameters, with its defaults.
+    pub fn params(self, table: toml::Table) -> Result<Params, toml::de::Error> {
+        let value = toml::Value::Table(table);
+        Ok(match self {
+            Kind::DnsSrv => Params::DnsSrv(value.try_into()?),
+            Kind::Icmp => Params::Icmp(value.try_into()?),
+            Kind::Cldap => Params::Cldap(value.try_into()?),
+            Kind::Kerberos => Params::Kerberos(value.try_into()?),
+            Kind::Kpasswd => Params::Kpasswd(value.try_into()?),
+            Kind::Ntp => Params::Ntp(value.try_into()?),
+            Kind::Clock => Params::Clock(value.try_into()?),
+            Kind::Locator => Params::Locator(value.try_into()?),
+            Kind::Tcp => Params::Tcp(value.try_into()?),
+            Kind::LdapRootDse => Params::LdapRootDse(value.try_into()?),
+            Kind::LdapBind => Params::LdapBind(value.try_into()?),
+            Kind::Directory => Params::Directory(value.try_into()?),
+            Kind::Ike => Params::Ike(value.try_into()?),
+            Kind::VpnTls => Params::VpnTls(value.try_into()?),
+            Kind::VpnTcp => Params::VpnTcp(value.try_into()?),
+            Kind::Wpad => Params::Wpad(value.try_into()?),
+            Kind::Endpoint => Params::Endpoint(value.try_into()?),
+        })
     }
 }
 
-/// What a check runs against.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// The check runs once (its target label comes from its parameters).
-    Once,
-    Dc(DomainController),
-    VpnGateway(VpnGateway),
-    Endpoint(crate::catalog::EndpointDef),
+/// A check's parameters, typed per kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Params {
+    DnsSrv(dns_srv::Params),
+    Icmp(icmp::Params),
+    Cldap(cldap::Params),
+    Kerberos(kerberos::Params),
+    Kpasswd(kpasswd::Params),
+    Ntp(ntp::Params),
+    Clock(clock::Params),
+    Locator(locator::Params),
+    Tcp(tcp::Params),
+    LdapRootDse(ldap_rootdse::Params),
+    LdapBind(ldap_bind::Params),
+    Directory(directory::Params),
+    Ike(ike::Params),
+    VpnTls(vpn_tls::Params),
+    VpnTcp(vpn_tcp::Params),
+    Wpad(wpad::Params),
+    Endpoint(endpoint::Params),
 }
 
-/// A check's conclusion plus the facts it provides.
-pub struct CheckOutput {
-    pub outcome: Outcome,
+/// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
+// One value per report row, built once and moved: the size of the largest variant costs less
+// than a box in every pattern that reads one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind")]
+pub enum Evidence {
+    #[serde(rename = "dns.srv")]
+    DnsSrv(dns_srv::Evidence),
+    #[serde(rename = "icmp")]
+    Icmp(icmp::Evidence),
+    #[serde(rename = "cldap")]
+    Cldap(cldap::Evidence),
+    #[serde(rename = "kerberos")]
+    Kerberos(kerberos::Evidence),
+    #[serde(rename = "kpasswd")]
+    Kpasswd(kpasswd::Evidence),
+    #[serde(rename = "ntp")]
+    Ntp(ntp::Evidence),
+    #[serde(rename = "clock")]
+    Clock(clock::Evidence),
+    #[serde(rename = "dc.locator")]
+    Locator(locator::Evidence),
+    #[serde(rename = "tcp")]
+    Tcp(tcp::Evidence),
+    #[serde(rename = "ldap.rootdse")]
+    LdapRootDse(ldap_rootdse::Evidence),
+    #[serde(rename = "ldap.bind")]
+    LdapBind(ldap_bind::Evidence),
+    #[serde(rename = "ldap.directory")]
+    Directory(directory::Evidence),
+    #[serde(rename = "ike")]
+    Ike(ike::Evidence),
+    #[serde(rename = "vpn.tls")]
+    VpnTls(vpn_tls::Evidence),
+    #[serde(rename = "vpn.tcp")]
+    VpnTcp(vpn_tcp::Evidence),
+    #[serde(rename = "wpad")]
+    Wpad(wpad::Evidence),
+    #[serde(rename = "endpoint")]
+    Endpoint(endpoint::Evidence),
+}
+
+/// What `observe` found: the evidence, and the facts it learnt for the board.
+#[derive(Debug)]
+pub struct Observation {
+    pub evidence: Evidence,
     pub dcs: Option<Vec<DomainController>>,
     pub chosen_dc: Option<DomainController>,
+    pub proxy: Option<ProxyDiscovery>,
 }
 
-impl From<Outcome> for CheckOutput {
-    fn from(outcome: Outcome) -> Self {
-        CheckOutput {
-            outcome,
+impl From<Evidence> for Observation {
+    fn from(evidence: Evidence) -> Observation {
+        Observation {
+            evidence,
             dcs: None,
             chosen_dc: None,
+            proxy: None,
         }
     }
 }
 
-/// Fills `{domain}`, `{forest}` and `{site}`; None when the template needs a site and the
-/// profile names none.
-pub fn expand(template: &str, settings: &Settings) -> Option<String> {
-    if template.contains("{site}") && settings.site.is_none() {
-        return None;
-    }
-    Some(
-        template
-            .replace("{domain}", &settings.domain)
-            .replace("{forest}", &settings.forest)
-            .replace("{site}", settings.site.as_deref().unwrap_or_default()),
-    )
-}
-
-/// The row's target column.
-pub fn target_label(def: &CheckDef, target: &Target, settings: &Settings) -> String {
-    match (target, &def.params) {
-        (Target::Dc(dc), _) => dc.hostname.clone(),
-        (Target::VpnGateway(gateway), _) => gateway.host.clone(),
-        (Target::Endpoint(endpoint), _) => endpoint.label(),
-        (Target::Once, Params::DnsSrv(params)) => {
-            expand(&params.name, settings).unwrap_or_else(|| {
-                params
-                    .name
-                    .replace("{site}", "<site>")
-                    .replace("{domain}", &settings.domain)
-                    .replace("{forest}", &settings.forest)
-            })
-        }
-        (Target::Once, _) => settings.domain.clone(),
-    }
-}
-
-/// Runs one check against one target, within `deadline`.
-pub async fn run(
-    def: &CheckDef,
+/// Asks the network `params`' question about `target`, within `deadline`.
+pub async fn observe(
+    params: &Params,
+    provides: &[shape::Fact],
     target: &Target,
     context: &CheckContext,
-    facts: &Facts,
+    inputs: &Inputs,
     deadline: Instant,
-) -> CheckOutput {
-    match &def.params {
-        Params::Locator(_) => return locator::run(facts, context, deadline).await,
-        Params::Wpad(params) => return proxy::wpad(params, context, deadline).await.into(),
-        Params::Directory(params) => {
-            return directory::run(params.question, facts, context, deadline)
-                .await
-                .into()
-        }
-        _ => {}
-    }
+) -> Result<Observation, NotObserved> {
+    // Per-DC kinds need the DC's address first.
     let dc = match target {
         Target::Dc(dc) => match dc.address() {
             Some(address) => Some((dc, address)),
             None => {
-                return Outcome::skip(format!("DNS gave no address for {}", dc.hostname)).into();
+                return Err(NotObserved::Skip(format!(
+                    "DNS gave no address for {}",
+                    dc.hostname
+                )))
             }
         },
-        Target::Once | Target::VpnGateway(_) => None,
-        Target::Endpoint(endpoint) => {
-            return match &def.params {
-                Params::Endpoint(_) => endpoint::run(endpoint, context, facts, deadline)
-                    .await
-                    .into(),
-                _ => Outcome::error(format!(
-                    "probe `{}` does not run per endpoint",
-                    def.probe.as_str()
-                ))
-                .into(),
-            };
-        }
+        _ => None,
     };
-    if let Target::VpnGateway(gateway) = target {
-        return match &def.params {
-            Params::Ike(params) => vpn::ike(params, gateway, context, deadline).await.into(),
-            Params::VpnTls(params) => vpn::tls(params, gateway, context, deadline).await.into(),
-            Params::VpnTcp(params) => vpn::tcp(params, gateway, context, deadline).await.into(),
-            _ => Outcome::error(format!(
-                "probe `{}` does not run per VPN gateway",
-                def.probe.as_str()
-            ))
-            .into(),
-        };
+    let mismatch = || {
+        NotObserved::Error(format!(
+            "this kind does not run against {}",
+            match target {
+                Target::Once => "nothing (it runs per target)",
+                Target::Dc(_) => "a DC",
+                Target::VpnGateway(_) => "a VPN gateway",
+                Target::Endpoint(_) => "an endpoint",
+            }
+        ))
+    };
+    Ok(match (params, target, dc) {
+        (Params::DnsSrv(p), Target::Once, _) => {
+            let lists_dcs = provides.contains(&shape::Fact::Dcs);
+            let evidence = dns_srv::observe(p, lists_dcs, context, deadline).await?;
+            Observation {
+                dcs: lists_dcs.then(|| evidence.targets.clone()),
+                ..Evidence::DnsSrv(evidence).into()
+            }
+        }
+        (Params::Locator(p), Target::Once, _) => {
+            let (evidence, chosen_dc) = locator::observe(p, inputs, context, deadline).await?;
+            Observation {
+                chosen_dc,
+                ..Evidence::Locator(evidence).into()
+            }
+        }
+        (Params::Directory(p), Target::Once, _) => {
+            Evidence::Directory(directory::observe(p, inputs, context, deadline).await?).into()
+        }
+        (Params::Wpad(p), Target::Once, _) => {
+            let (evidence, proxy) = wpad::observe(p, context, deadline).await?;
+            Observation {
+                proxy: Some(proxy),
+                ..Evidence::Wpad(evidence).into()
+            }
+        }
+        (Params::Icmp(p), _, Some((_, address))) => {
+            Evidence::Icmp(icmp::observe(p, address, deadline).await?).into()
+        }
+        (Params::Cldap(p), _, Some((_, address))) => {
+            Evidence::Cldap(cldap::observe(p, address, context, deadline).await?).into()
+        }
+        (Params::Kerberos(p), _, Some((_, address))) => {
+            Evidence::Kerberos(kerberos::observe(p, address, context, deadline).await?).into()
+        }
+        (Params::Kpasswd(p), _, Some((_, address))) => {
+            Evidence::Kpasswd(kpasswd::observe(p, address, deadline).await?).into()
+        }
+        (Params::Ntp(p), _, Some((_, address))) => {
+            Evidence::Ntp(ntp::observe(p, address, deadline).await?).into()
+        }
+        (Params::Clock(p), _, Some((_, address))) => {
+            Evidence::Clock(clock::observe(p, address, context, deadline).await?).into()
+        }
+        (Params::Tcp(p), _, Some((_, address))) => {
+            Evidence::Tcp(tcp::observe(p, address, deadline).await?).into()
+        }
+        (Params::LdapRootDse(p), _, Some((_, address))) => {
+            Evidence::LdapRootDse(ldap_rootdse::observe(p, address, deadline).await?).into()
+        }
+        (Params::LdapBind(p), _, Some((dc, address))) => {
+            Evidence::LdapBind(ldap_bind::observe(p, dc, address, context, deadline).await?).into()
+        }
+        (Params::Ike(p), Target::VpnGateway(gateway), _) => {
+            Evidence::Ike(ike::observe(p, gateway, context, deadline).await?).into()
+        }
+        (Params::VpnTls(p), Target::VpnGateway(gateway), _) => {
+            Evidence::VpnTls(vpn_tls::observe(p, gateway, context, deadline).await?).into()
+        }
+        (Params::VpnTcp(p), Target::VpnGateway(gateway), _) => {
+            Evidence::VpnTcp(vpn_tcp::observe(p, gateway, context, deadline).await?).into()
+        }
+        (Params::Endpoint(p), Target::Endpoint(endpoint), _) => {
+            Evidence::Endpoint(endpoint::observe(p, endpoint, inputs, context, deadline).await?)
+                .into()
+        }
+        // The catalog validates kind against fan-out at load time; this cannot happen.
+        _ => return Err(mismatch()),
+    })
+}
+
+/// The judgement of `evidence` under `params`: pure, testable from a table of evidence values.
+pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
+    match (params, evidence) {
+        (Params::DnsSrv(p), Evidence::DnsSrv(e)) => dns_srv::judge(p, e),
+        (Params::Icmp(p), Evidence::Icmp(e)) => icmp::judge(p, e),
+        (Params::Cldap(p), Evidence::Cldap(e)) => cldap::judge(p, e),
+        (Params::Kerberos(p), Evidence::Kerberos(e)) => kerberos::judge(p, e),
+        (Params::Kpasswd(p), Evidence::Kpasswd(e)) => kpasswd::judge(p, e),
+        (Params::Ntp(p), Evidence::Ntp(e)) => ntp::judge(p, e),
+        (Params::Clock(p), Evidence::Clock(e)) => clock::judge(p, e),
+        (Params::Locator(p), Evidence::Locator(e)) => locator::judge(p, e),
+        (Params::Tcp(p), Evidence::Tcp(e)) => tcp::judge(p, e),
+        (Params::LdapRootDse(p), Evidence::LdapRootDse(e)) => ldap_rootdse::judge(p, e),
+        (Params::LdapBind(p), Evidence::LdapBind(e)) => ldap_bind::judge(p, e),
+        (Params::Directory(p), Evidence::Directory(e)) => directory::judge(p, e),
+        (Params::Ike(p), Evidence::Ike(e)) => ike::judge(p, e),
+        (Params::VpnTls(p), Evidence::VpnTls(e)) => vpn_tls::judge(p, e),
+        (Params::VpnTcp(p), Evidence::VpnTcp(e)) => vpn_tcp::judge(p, e),
+        (Params::Wpad(p), Evidence::Wpad(e)) => wpad::judge(p, e),
+        (Params::Endpoint(p), Evidence::Endpoint(e)) => endpoint::judge(p, e),
+        _ => Judgement::error("the evidence is of another kind than the check"),
     }
-    match (&def.params, dc) {
-        (Params::DnsSrv(params), _) => {
-            srv::run(
-                params,
-                def.provides.contains(&crate::catalog::FactKind::Dcs),
-                context,
-                deadline,
-            )
-            .await
-        }
-        (Params::Cldap(_), Some((_, address))) => {
-            cldap::run(address, context, deadline).await.into()
-        }
-        (Params::Kdc(_), Some((_, address))) => {
-            clock::kdc(address, &context.settings.domain, deadline)
-                .await
-                .into()
-        }
-        (Params::Clock(_), Some((_, address))) => {
-            clock::skew(address, &context.settings.domain, deadline)
-                .await
-                .into()
-        }
-        (Params::Icmp(params), Some((_, address))) => {
-            ping::run(params, address, deadline).await.into()
-        }
-        (Params::Udp(params), Some((_, address))) => {
-            udp::run(params, address, deadline).await.into()
-        }
-        (Params::Tcp(params), Some((_, address))) => {
-            tcp::run(params, address, deadline).await.into()
-        }
-        (Params::LdapRootDse(_), Some((_, address))) => {
-            ldap::rootdse(address, deadline).await.into()
-        }
-        (Params::LdapBind(_), Some((dc, address))) => {
-            ldap::bind(dc, address, context, deadline).await.into()
-        }
-        (Params::Ike(_) | Params::VpnTls(_) | Params::VpnTcp(_), _) => Outcome::error(format!(
-            "probe `{}` runs per VPN gateway: add `for_each = \"vpn_gateway\"`",
-            def.probe.as_str()
-        ))
-        .into(),
-        (Params::Endpoint(_), _) => Outcome::error(
-            "probe `endpoint` runs per endpoint: add `for_each = \"endpoint\"`".to_string(),
-        )
-        .into(),
-        (Params::Locator(_) | Params::Directory(_) | Params::Wpad(_), Some(_)) => {
-            Outcome::error(format!(
-                "probe `{}` runs once, not per DC: remove `for_each`",
-                def.probe.as_str()
-            ))
-            .into()
-        }
-        (_, None) => Outcome::error(format!(
-            "probe `{}` runs per DC: add `for_each = \"dc\"` to check `{}`",
-            def.probe.as_str(),
-            def.id
-        ))
-        .into(),
+}
+
+/// The row's target column.
+pub fn target_label(
+    params: &Params,
+    target: &Target,
+    settings: &crate::profile::Settings,
+) -> String {
+    match (target, params) {
+        (Target::Dc(dc), _) => dc.hostname.clone(),
+        (Target::VpnGateway(gateway), _) => gateway.host.clone(),
+        (Target::Endpoint(endpoint), _) => endpoint.label(),
+        (Target::Once, Params::DnsSrv(params)) => settings.expand_or_placeholder(&params.name),
+        (Target::Once, _) => settings.domain.clone(),
     }
 }

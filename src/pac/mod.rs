@@ -8,7 +8,7 @@
 //! the script runs again with the answers — at most `MAX_DNS_ROUNDS` times.
 
 use rquickjs::{CatchResultExt, CaughtError, Context, Function, Runtime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -41,7 +41,9 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PacError {
     #[error("{file}:{}{}: {message}", line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()), column.map(|c| format!(":{c}")).unwrap_or_default())]
@@ -57,12 +59,12 @@ pub enum PacError {
     MemoryLimit { limit_bytes: usize },
     #[error("the PAC script defines no function FindProxyForURL(url, host)")]
     NoFunction,
-    #[error("FindProxyForURL returned {0}, not a string such as \"PROXY proxy:3128; DIRECT\"")]
-    NotString(String),
+    #[error("FindProxyForURL returned {value}, not a string such as \"PROXY proxy:3128; DIRECT\"")]
+    NotString { value: String },
     #[error("the PAC script asked for more than {MAX_NAMES} DNS names in one run")]
     TooManyNames,
-    #[error("the JavaScript engine failed: {0}")]
-    Engine(String),
+    #[error("the JavaScript engine failed: {message}")]
+    Engine { message: String },
 }
 
 /// What the helpers know about this device and its DNS.
@@ -172,7 +174,9 @@ pub fn run_once(
     env: &Environment,
     limits: Limits,
 ) -> Result<Run, PacError> {
-    let engine = |e: rquickjs::Error| PacError::Engine(e.to_string());
+    let engine = |e: rquickjs::Error| PacError::Engine {
+        message: e.to_string(),
+    };
     let runtime = Runtime::new().map_err(engine)?;
     runtime.set_memory_limit(limits.memory);
     runtime.set_max_stack_size(256 * 1024);
@@ -291,7 +295,9 @@ pub fn run_once(
         globals.set("__jr_now_ms", env.now_ms).map_err(engine)?;
         ctx.eval::<(), _>(HELPERS)
             .catch(&ctx)
-            .map_err(|e| PacError::Engine(format!("helpers: {}", caught(e))))?;
+            .map_err(|e| PacError::Engine {
+                message: format!("helpers: {}", caught(e)),
+            })?;
         let mut options = rquickjs::context::EvalOptions::default();
         options.global = true;
         options.strict = false;
@@ -309,9 +315,9 @@ pub fn run_once(
             .map_err(caught)?;
         match value.as_string() {
             Some(text) => text.to_string().map_err(engine),
-            None => Err(PacError::NotString(
-                format!("{value:?}").chars().take(80).collect(),
-            )),
+            None => Err(PacError::NotString {
+                value: format!("{value:?}").chars().take(80).collect(),
+            }),
         }
     });
     let unresolved = asked.borrow().clone();
@@ -365,7 +371,9 @@ where
             )
         })
         .await
-        .map_err(|e| PacError::Engine(e.to_string()))??;
+        .map_err(|e| PacError::Engine {
+            message: e.to_string(),
+        })??;
         if run.unresolved.is_empty() || round == MAX_DNS_ROUNDS {
             return Ok(Decision {
                 result: run.result,
@@ -381,7 +389,9 @@ where
             env.dns.insert(name, ips);
         }
     }
-    Err(PacError::Engine("no run of the script".to_string()))
+    Err(PacError::Engine {
+        message: "no run of the script".to_string(),
+    })
 }
 
 #[cfg(test)]

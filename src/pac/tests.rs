@@ -331,7 +331,7 @@ fn scripts_without_the_function_or_with_a_wrong_result_are_named() {
     assert_eq!(hostile("var x = 1;").0, PacError::NoFunction);
     assert!(matches!(
         hostile("function FindProxyForURL(u, h) { return 42; }").0,
-        PacError::NotString(_)
+        PacError::NotString { .. }
     ));
     let (error, _) = hostile("function FindProxyForURL(u, h) { throw 'no'; }");
     assert!(error.to_string().contains("no"), "{error}");

@@ -2,7 +2,7 @@
 //! macOS), then a raw socket; having neither is "needs privilege", not a network failure.
 
 use crate::probe::tcp::millis;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 use surge_ping::{Client, Config, PingIdentifier, PingSequence, SurgeError, ICMP};
@@ -18,14 +18,14 @@ pub enum IcmpError {
     Socket(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PingEvidence {
     pub address: IpAddr,
     pub sent: u8,
     pub received: u8,
     pub rtt_ms: Vec<f64>,
     /// "datagram" (unprivileged) or "raw".
-    pub socket: &'static str,
+    pub socket: String,
     /// Per-request errors other than silence (e.g. host unreachable).
     pub errors: Vec<String>,
 }
@@ -48,9 +48,9 @@ pub async fn ping(
         }
     })?;
     let socket = if client.get_socket().get_type() == socket2::Type::RAW {
-        "raw"
+        "raw".to_string()
     } else {
-        "datagram"
+        "datagram".to_string()
     };
     let identifier = PingIdentifier(rand::random());
     let payload = [0u8; 32];

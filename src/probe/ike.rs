@@ -10,7 +10,7 @@ use crate::duration::Human;
 use crate::probe::datagram::{self, Failure, Sending, Verdict};
 use crate::probe::tcp::millis;
 use crate::wire::ike::{decode_reply, encode_sa_init, IkeReply, NotifyType, Outcome};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ const FIRST_RETRANSMIT: Duration = Duration::from_millis(500);
 const MAX_DATAGRAM: usize = 8192;
 
 /// What the gateway answered, as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IkeAnswer {
     /// It chose one of our proposals.
@@ -82,7 +82,7 @@ impl std::fmt::Display for IkeAnswer {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct IkeEvidence {
     pub address: SocketAddr,
     pub nat_t: bool,

@@ -9,7 +9,7 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Names a PEM file whose certificates replace webpki-roots as "the public roots".
@@ -57,7 +57,7 @@ impl PublicRoots {
 }
 
 /// What the chain says about inspection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct Inspection {
     /// The chain verifies against the public roots alone.
     pub public_root: bool,

@@ -4,7 +4,7 @@
 use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::probe::tls::{TlsEvidence, Trust, TrustError};
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, StdStream};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -52,7 +52,7 @@ pub enum LdapError {
     Trust(#[from] TrustError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Connect,
@@ -72,7 +72,7 @@ impl std::fmt::Display for Phase {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RootDse {
     pub address: SocketAddr,
     pub connect_ms: f64,
@@ -92,7 +92,7 @@ impl RootDse {
 }
 
 /// How the bind travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     Plain,
@@ -110,7 +110,7 @@ pub struct BindRequest<'a> {
     pub trust: &'a Trust,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BindEvidence {
     pub address: SocketAddr,
     pub transport: Transport,

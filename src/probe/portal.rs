@@ -8,14 +8,14 @@ use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::probe::tls::{TlsEvidence, Trust, TrustError};
 use crate::wire::http::{Head, Method, NotHttp, Request};
 use rustls::pki_types::{CertificateDer, ServerName};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::timeout_at;
 use tokio_rustls::TlsConnector;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Connect,
@@ -96,7 +96,7 @@ impl From<HttpError> for PortalError {
 }
 
 /// What the portal showed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct PortalEvidence {
     pub address: SocketAddr,
     pub url: String,

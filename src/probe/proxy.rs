@@ -6,12 +6,12 @@ use crate::probe::portal::PortalError;
 use crate::secret::Secret;
 use crate::wire::http::{auth_schemes, Method, Request};
 use crate::wire::url::WebUrl;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tokio::net::TcpStream;
 
 /// What the proxy said to CONNECT.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct ConnectAnswer {
     pub status: u16,
     pub status_line: String,

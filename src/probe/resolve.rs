@@ -7,18 +7,29 @@ use crate::probe::dns::{query, DnsError, Rcode};
 use crate::probe::tcp::millis;
 use futures::stream::{FuturesUnordered, StreamExt};
 use hickory_proto::rr::RecordType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-#[derive(Debug, Clone, Serialize)]
+/// Where an address came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolvedVia {
+    /// The name was an IP address.
+    Literal,
+    /// The run's DNS servers.
+    Dns,
+    /// The system resolver.
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resolved {
     pub host: String,
     pub addresses: Vec<IpAddr>,
     /// The DNS server that gave the addresses; None for an IP literal or the system resolver.
     pub server: Option<SocketAddr>,
-    /// "literal", "dns" or "system".
-    pub via: &'static str,
+    pub via: ResolvedVia,
     pub rtt_ms: f64,
 }
 
@@ -57,7 +68,7 @@ pub async fn resolve(
             host: host.to_string(),
             addresses: vec![ip],
             server: None,
-            via: "literal",
+            via: ResolvedVia::Literal,
             rtt_ms: 0.0,
         });
     }
@@ -96,7 +107,7 @@ async fn ask_servers(
                 host: host.to_string(),
                 addresses,
                 server: Some(server),
-                via: "dns",
+                via: ResolvedVia::Dns,
                 rtt_ms: millis(started.elapsed()),
             });
         }
@@ -146,7 +157,7 @@ async fn system(host: &str, started: Instant, deadline: Instant) -> Result<Resol
         host: host.to_string(),
         addresses,
         server: None,
-        via: "system",
+        via: ResolvedVia::System,
         rtt_ms: millis(started.elapsed()),
     })
 }
@@ -162,7 +173,7 @@ mod tests {
         let none: Result<Vec<SocketAddr>, String> = Err("no servers".into());
         let v4 = resolve("192.0.2.7", &none, deadline).await.unwrap();
         assert_eq!(v4.addresses, vec!["192.0.2.7".parse::<IpAddr>().unwrap()]);
-        assert_eq!(v4.via, "literal");
+        assert_eq!(v4.via, ResolvedVia::Literal);
         let v6 = resolve("[2001:db8::1]", &none, deadline).await.unwrap();
         assert_eq!(v6.first(), Some("2001:db8::1".parse().unwrap()));
     }
@@ -173,7 +184,7 @@ mod tests {
             host: "vpn".into(),
             addresses: vec!["2001:db8::1".parse().unwrap(), "192.0.2.1".parse().unwrap()],
             server: None,
-            via: "dns",
+            via: ResolvedVia::Dns,
             rtt_ms: 1.0,
         };
         assert_eq!(resolved.first(), Some("192.0.2.1".parse().unwrap()));

@@ -7,7 +7,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use x509_parser::extensions::GeneralName;
@@ -173,7 +173,7 @@ impl ServerCertVerifier for RecordingVerifier {
 }
 
 /// Why a certificate was not accepted, in the terms of the fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateProblem {
     NoSubjectAltName,
@@ -185,7 +185,7 @@ pub enum CertificateProblem {
     Other,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateInfo {
     pub subject: String,
     pub issuer: String,
@@ -196,7 +196,7 @@ pub struct CertificateInfo {
     pub serial: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsEvidence {
     pub verified: bool,
     pub problem: Option<CertificateProblem>,

@@ -6,7 +6,7 @@ use crate::probe::http::{self, HttpError};
 use crate::probe::tcp::{connect, millis, ConnectError};
 use crate::wire::http::{header, Method, Request};
 use crate::wire::wpad::option_252;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,7 @@ pub enum WpadError {
     TooLarge { limit: usize },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize, schemars::JsonSchema)]
 pub struct WpadFetch {
     pub url: String,
     pub address: SocketAddr,

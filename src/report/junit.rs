@@ -4,7 +4,8 @@
 //! servers (Jenkins, GitLab, Azure Pipelines) read.
 
 use super::Report;
-use crate::model::{CheckResult, Status};
+use crate::model::Status;
+use crate::result::CheckResult;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
@@ -174,7 +175,8 @@ mod tests {
             finding: finding.into(),
             remedy: "fix it".into(),
             needs: vec![],
-            evidence: serde_json::Value::Null,
+            cut_short: false,
+            evidence: None,
         }
     }
 

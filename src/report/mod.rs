@@ -10,7 +10,8 @@ pub mod table;
 #[cfg(test)]
 pub(crate) mod test_report;
 
-use crate::model::{CheckResult, Scenario};
+use crate::model::Scenario;
+use crate::result::CheckResult;
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 

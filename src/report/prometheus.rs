@@ -8,9 +8,9 @@
 //! warnings as ready — and 0 for fail, skip and error; `joinready_check_status` says which.
 
 use super::Report;
-use crate::model::{CheckResult, Status};
+use crate::model::Status;
+use crate::result::CheckResult;
 use crate::verdict::VerdictStatus;
-use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -132,7 +132,7 @@ pub fn families(report: &Report) -> Vec<Family> {
     );
     let mut rtt = Family::new(
         "joinready_rtt_seconds",
-        "Round trip of the check's single request and answer (CLDAP LDAP ping, Kerberos AS-REQ).",
+        "Round trip of one phase of the check (label phase: connect, tls, bind, answer, ldap_ping, kerberos, kpasswd, ntp, ike, fetch, response, proxy_connect, total).",
     );
     let mut clock = Family::new(
         "joinready_clock_offset_seconds",
@@ -244,8 +244,7 @@ pub fn families(report: &Report) -> Vec<Family> {
     ]
 }
 
-/// The numbers in a check's evidence, recognised by the evidence's shape rather than by the
-/// check's id, so that checks from the user's own catalog files get them too.
+/// The numbers the check's typed evidence measured.
 fn evidence_metrics(
     check: &CheckResult,
     labels: &[(&'static str, String)],
@@ -255,52 +254,31 @@ fn evidence_metrics(
     clock: &mut Family,
     expiry: &mut Family,
 ) {
-    let evidence = &check.evidence;
-    match evidence.get("rtt_ms") {
-        // ICMP: one RTT per reply.
-        Some(Value::Array(replies)) => {
-            let mut seconds: Vec<f64> = replies
-                .iter()
-                .filter_map(Value::as_f64)
-                .map(seconds)
-                .collect();
-            seconds.sort_by(f64::total_cmp);
-            if let Some(median) = seconds.get(seconds.len() / 2) {
-                icmp.push(labels.to_vec(), *median);
-            }
-        }
-        Some(value) => {
-            if let Some(ms) = value.as_f64() {
-                rtt.push(labels.to_vec(), seconds(ms));
-            }
-        }
-        None => {}
+    let Some(evidence) = &check.evidence else {
+        return;
+    };
+    let measured = evidence.measurements();
+    if let Some(median) = measured.icmp_median {
+        icmp.push(labels.to_vec(), seconds(median));
     }
-    // DNS: one answer per server asked.
-    if let Some(Value::Array(servers)) = evidence.get("servers") {
-        for server in servers {
-            let name = server.get("server").and_then(Value::as_str);
-            let ms = server.get("rtt_ms").and_then(Value::as_f64);
-            if let (Some(name), Some(ms)) = (name, ms) {
-                dns.push(
-                    with(labels.to_vec(), "server", name.to_string()),
-                    seconds(ms),
-                );
-            }
-        }
+    for (server, ms) in measured.dns {
+        dns.push(with(labels.to_vec(), "server", server), seconds(ms));
     }
-    if let Some(ms) = evidence.get("offset_ms").and_then(Value::as_f64) {
+    for (phase, ms) in measured.rtts {
+        rtt.push(
+            with(labels.to_vec(), "phase", phase.to_string()),
+            seconds(ms),
+        );
+    }
+    if let Some(ms) = measured.clock_offset {
         clock.push(labels.to_vec(), seconds(ms));
     }
-    let not_after = evidence
-        .get("tls")
-        .and_then(|tls| tls.get("chain"))
-        .and_then(|chain| chain.get(0))
-        .and_then(|leaf| leaf.get("not_after"))
-        .and_then(Value::as_str)
-        .and_then(unix_seconds);
-    if let Some(seconds) = not_after {
-        expiry.push(labels.to_vec(), seconds);
+    if let Some(not_after) = measured
+        .certificate_not_after
+        .as_deref()
+        .and_then(unix_seconds)
+    {
+        expiry.push(labels.to_vec(), not_after);
     }
 }
 
@@ -378,11 +356,17 @@ fn escape_help(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Evidence;
     use crate::model::Area;
     use crate::report::test_report::report;
     use serde_json::json;
 
-    fn row(id: &str, target: &str, status: Status, evidence: Value) -> CheckResult {
+    /// Typed evidence of `kind`, from the JSON the report would carry.
+    fn evidence(value: serde_json::Value) -> Option<Evidence> {
+        Some(serde_json::from_value(value).expect("well-formed evidence"))
+    }
+
+    fn row(id: &str, target: &str, status: Status, evidence: Option<Evidence>) -> CheckResult {
         CheckResult {
             id: id.into(),
             area: Area::Dc,
@@ -393,6 +377,7 @@ mod tests {
             finding: String::new(),
             remedy: String::new(),
             needs: vec![],
+            cut_short: false,
             evidence,
         }
     }
@@ -405,9 +390,12 @@ mod tests {
                     "dc.ping",
                     "dc1",
                     Status::Warn,
-                    json!({"rtt_ms": [3.0, 1.0, 2.0]}),
+                    evidence(
+                        json!({"kind": "icmp", "address": "10.0.0.11", "sent": 3, "received": 3,
+                        "rtt_ms": [3.0, 1.0, 2.0], "socket": "raw", "errors": []}),
+                    ),
                 ),
-                row("dc.srv", "_ldap", Status::Skip, Value::Null),
+                row("dc.srv", "_ldap", Status::Skip, None),
             ],
             VerdictStatus::Warnings,
         ));
@@ -440,6 +428,12 @@ mod tests {
         );
     }
 
+    fn certificate(not_after: &str) -> serde_json::Value {
+        json!({"subject": "CN=x", "issuer": "CN=ca", "subject_alt_names": ["x"],
+               "not_before": "2026-01-01T00:00:00Z", "not_after": not_after, "days_left": 30,
+               "serial": "01"})
+    }
+
     #[test]
     fn numeric_evidence_is_exported_in_seconds() {
         let text = render(&report(
@@ -448,30 +442,70 @@ mod tests {
                     "dc.srv",
                     "_ldap",
                     Status::Pass,
-                    json!({"servers": [
-                        {"server": "10.0.0.1:53", "rtt_ms": 4.0},
-                        {"server": "10.0.0.2:53", "rtt_ms": null}
-                    ]}),
+                    evidence(
+                        json!({"kind": "dns.srv", "name": "_ldap", "lists_dcs": true, "targets": [],
+                            "servers": [
+                            {"server": "10.0.0.1:53", "reach": "open", "result": "records", "detail": "",
+                             "rtt_ms": 4.0, "authoritative": true, "over_tcp": false, "records": []},
+                            {"server": "10.0.0.2:53", "reach": "silent", "result": "none", "detail": "",
+                             "rtt_ms": null, "authoritative": null, "over_tcp": null, "records": []}
+                        ]}),
+                    ),
                 ),
-                row("dc.cldap", "dc1", Status::Pass, json!({"rtt_ms": 12.5})),
+                row(
+                    "dc.cldap",
+                    "dc1",
+                    Status::Pass,
+                    evidence(
+                        json!({"kind": "cldap", "address": "10.0.0.11:389", "domain": "d",
+                        "expected_site": null, "reach": "open", "error": null, "rtt_ms": 12.5, "reply": null}),
+                    ),
+                ),
                 row(
                     "time.skew",
                     "dc1",
                     Status::Pass,
-                    json!({"offset_ms": -1500.0}),
+                    evidence(
+                        json!({"kind": "clock", "address": "10.0.0.11", "kdc_offset_ms": -1500.0,
+                        "kdc_error": null, "rootdse_current_time": null, "rootdse_offset_ms": null,
+                        "ntp_offset_ms": null, "offset_ms": -1500.0, "source": "kdc"}),
+                    ),
                 ),
                 row(
                     "ldap.bind",
                     "dc1",
                     Status::Pass,
-                    json!({"tls": {"chain": [{"not_after": "2027-01-01T00:00:00Z"}]}}),
+                    evidence(
+                        json!({"kind": "ldap.bind", "address": "10.0.0.11:636", "transport": "ldaps",
+                        "user": null, "reach": "open", "error": null, "result_code": null,
+                        "server_message": null, "bind_ms": 3.0, "tls": {"verified": true, "problem": null,
+                        "error": null, "chain": [certificate("2027-01-01T00:00:00Z")]}}),
+                    ),
+                ),
+                row(
+                    "vpn.tls",
+                    "vpn.example",
+                    Status::Warn,
+                    evidence(
+                        json!({"kind": "vpn.tls", "gateway": "vpn.example", "port": 443,
+                        "resolved": null, "address": "10.0.0.20:443", "reach": "open", "error": null,
+                        "phase": null, "tls": {"verified": true, "problem": null, "error": null,
+                        "chain": [certificate("2026-12-10T00:00:00Z")]},
+                        "portal": {"address": "10.0.0.20:443", "url": "https://vpn.example/",
+                        "connect_ms": 1.0, "tls_ms": 2.0, "tls_version": "TLSv1.3", "tls": null,
+                        "response_ms": 3.0, "status": 200, "status_line": "HTTP/1.1 200 OK",
+                        "server": null, "location": null}}),
+                    ),
                 ),
             ],
             VerdictStatus::Ready,
         ));
         for line in [
             "joinready_dns_rtt_seconds{check=\"dc.srv\",area=\"dc\",target=\"_ldap\",server=\"10.0.0.1:53\"} 0.004",
-            "joinready_rtt_seconds{check=\"dc.cldap\",area=\"dc\",target=\"dc1\"} 0.0125",
+            "joinready_rtt_seconds{check=\"dc.cldap\",area=\"dc\",target=\"dc1\",phase=\"ldap_ping\"} 0.0125",
+            "joinready_rtt_seconds{check=\"ldap.bind\",area=\"dc\",target=\"dc1\",phase=\"bind\"} 0.003",
+            "joinready_rtt_seconds{check=\"vpn.tls\",area=\"dc\",target=\"vpn.example\",phase=\"tls\"} 0.002",
+            "joinready_tls_certificate_expiry_timestamp_seconds{check=\"vpn.tls\",area=\"dc\",target=\"vpn.example\"} 1796860800",
             "joinready_clock_offset_seconds{check=\"time.skew\",area=\"dc\",target=\"dc1\"} -1.5",
             "joinready_tls_certificate_expiry_timestamp_seconds{check=\"ldap.bind\",area=\"dc\",target=\"dc1\"} 1798761600",
         ] {
@@ -483,7 +517,7 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         let text = render(&report(
-            vec![row("x", "a\"b\\c\nd", Status::Fail, Value::Null)],
+            vec![row("x", "a\"b\\c\nd", Status::Fail, None)],
             VerdictStatus::NotReady,
         ));
         assert!(text.contains("target=\"a\\\"b\\\\c\\nd\""), "{text}");
@@ -493,8 +527,8 @@ mod tests {
     fn a_repeated_row_is_exported_once() {
         let text = render(&report(
             vec![
-                row("dc.ping", "dc1", Status::Pass, Value::Null),
-                row("dc.ping", "dc1", Status::Fail, Value::Null),
+                row("dc.ping", "dc1", Status::Pass, None),
+                row("dc.ping", "dc1", Status::Fail, None),
             ],
             VerdictStatus::Ready,
         ));

@@ -100,8 +100,9 @@ pub fn render(report: &Report, options: &TableOptions) -> String {
                 .add_attribute(Attribute::Bold);
         }
         let mut finding = check.finding.clone();
-        if options.verbose && !check.evidence.is_null() {
-            finding.push_str(&format!("\nevidence: {}", check.evidence));
+        if let (true, Some(evidence)) = (options.verbose, &check.evidence) {
+            let text = serde_json::to_string(evidence).unwrap_or_default();
+            finding.push_str(&format!("\nevidence: {text}"));
         }
         table.add_row(vec![
             Cell::new(check.area.as_str()),

@@ -1,7 +1,8 @@
 //! A small report for renderer unit tests.
 
 use super::{HostFacts, ProfileSummary, Report, Tool, SCHEMA_VERSION};
-use crate::model::{CheckResult, Scenario};
+use crate::model::Scenario;
+use crate::result::CheckResult;
 use crate::verdict::{RootCause, Verdict, VerdictStatus};
 
 pub fn report(checks: Vec<CheckResult>, status: VerdictStatus) -> Report {

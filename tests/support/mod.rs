@@ -12,8 +12,9 @@
 
 pub mod loopback;
 
-pub use joinready::model::{CheckResult, Status};
+pub use joinready::model::Status;
 pub use joinready::report::Report;
+pub use joinready::result::CheckResult;
 pub use joinready::verdict::VerdictStatus;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

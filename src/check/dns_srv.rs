@@ -1,29 +1,72 @@
-//! SRV records asked of every DNS server separately; the check that provides the DC list.
+//! `dns.srv`: SRV records asked of every DNS server separately, with the addresses of each
+//! target asked of the same server. The check that provides the DC list is one of these.
 
-use super::{expand, CheckContext, CheckOutput};
-use crate::catalog::DnsSrvParams;
+use super::context::CheckContext;
+use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
 use crate::facts::DomainController;
-use crate::model::Outcome;
+use crate::model::Reach;
 use crate::probe::dns::{query, DnsAnswer, DnsError, Rcode, SrvRecord};
 use crate::probe::tcp::millis;
 use crate::srv_order::{random_pick, rfc2782_order};
 use hickory_proto::rr::RecordType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-/// What one server said, as evidence.
-#[derive(Debug, Clone, Serialize)]
-struct ServerAnswer {
-    server: SocketAddr,
-    /// "records", "no_data", "nxdomain", "servfail", "refused", "rcode", "timeout", "error".
-    result: &'static str,
-    detail: String,
-    rtt_ms: Option<f64>,
-    authoritative: Option<bool>,
-    over_tcp: Option<bool>,
-    records: Vec<SrvRecord>,
+pub const SPEC: KindSpec = KindSpec {
+    name: "dns.srv",
+    fan_out: FanOut::Once,
+    needs: &[],
+    can_provide: &[Fact::Dcs],
+    needs_password: false,
+    summary: "an SRV lookup against every DNS server, with the A/AAAA records of each target",
+};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The SRV owner name; `{domain}`, `{forest}` and `{site}` are filled from the profile.
+    pub name: String,
+}
+
+/// What one server's SRV answer was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SrvAnswer {
+    Records,
+    /// The name exists without SRV records.
+    NoData,
+    Nxdomain,
+    Servfail,
+    Refused,
+    /// Another response code.
+    Rcode,
+    /// No usable answer (see `reach`).
+    None,
+}
+
+/// What one server said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ServerAnswer {
+    pub server: SocketAddr,
+    pub reach: Reach,
+    pub result: SrvAnswer,
+    pub detail: String,
+    pub rtt_ms: Option<f64>,
+    pub authoritative: Option<bool>,
+    pub over_tcp: Option<bool>,
+    pub records: Vec<SrvRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    pub name: String,
+    /// Whether this lookup is the one that lists the domain's DCs.
+    pub lists_dcs: bool,
+    pub servers: Vec<ServerAnswer>,
+    /// The union of every server's targets, in RFC 2782 order.
+    pub targets: Vec<DomainController>,
 }
 
 impl ServerAnswer {
@@ -33,19 +76,20 @@ impl ServerAnswer {
                 let records: Vec<SrvRecord> = answer.srv.clone();
                 let (result, detail) = match answer.rcode {
                     Rcode::NoError if !records.is_empty() => {
-                        ("records", format!("{} records", records.len()))
+                        (SrvAnswer::Records, format!("{} records", records.len()))
                     }
                     Rcode::NoError => (
-                        "no_data",
+                        SrvAnswer::NoData,
                         "no data (the name exists without SRV records)".to_string(),
                     ),
-                    Rcode::NxDomain => ("nxdomain", "NXDOMAIN".to_string()),
-                    Rcode::ServFail => ("servfail", "SERVFAIL".to_string()),
-                    Rcode::Refused => ("refused", "REFUSED".to_string()),
-                    other => ("rcode", other.label()),
+                    Rcode::NxDomain => (SrvAnswer::Nxdomain, "NXDOMAIN".to_string()),
+                    Rcode::ServFail => (SrvAnswer::Servfail, "SERVFAIL".to_string()),
+                    Rcode::Refused => (SrvAnswer::Refused, "REFUSED".to_string()),
+                    other => (SrvAnswer::Rcode, other.label()),
                 };
                 ServerAnswer {
                     server,
+                    reach: Reach::Open,
                     result,
                     detail,
                     rtt_ms: Some(millis(answer.rtt)),
@@ -56,11 +100,14 @@ impl ServerAnswer {
             }
             Err(error) => ServerAnswer {
                 server,
-                result: if matches!(error, DnsError::Timeout(_)) {
-                    "timeout"
-                } else {
-                    "error"
+                reach: match error {
+                    DnsError::Timeout(_) => Reach::Silent,
+                    DnsError::Refused { .. } => Reach::Refused,
+                    DnsError::Malformed(_) => Reach::Malformed,
+                    DnsError::Io(_) | DnsError::TcpFallback(_) => Reach::Unreachable,
+                    DnsError::BadName(_) => Reach::Error,
                 },
+                result: SrvAnswer::None,
                 detail: error.to_string(),
                 rtt_ms: None,
                 authoritative: None,
@@ -71,62 +118,51 @@ impl ServerAnswer {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct SrvEvidence<'a> {
-    name: &'a str,
-    servers: Vec<ServerAnswer>,
-    targets: &'a [DomainController],
-}
-
-pub async fn run(
-    params: &DnsSrvParams,
-    provides_dcs: bool,
+pub async fn observe(
+    params: &Params,
+    lists_dcs: bool,
     context: &CheckContext,
     deadline: Instant,
-) -> CheckOutput {
-    let Some(name) = expand(&params.name, &context.settings) else {
-        return Outcome::skip("no site expected: set `site = \"<site name>\"` in the profile to check the site's records").into();
+) -> Result<Evidence, NotObserved> {
+    let Some(name) = context.settings.expand(&params.name) else {
+        return Err(NotObserved::Skip(
+            "no site expected: set `site = \"<site name>\"` in the profile to check the site's records"
+                .to_string(),
+        ));
     };
-    let servers = match &context.dns_servers {
-        Ok(servers) => servers.clone(),
-        Err(reason) => return Outcome::error(reason.clone()).into(),
-    };
+    let servers = context.dns_servers.clone().map_err(NotObserved::Error)?;
     let results = futures::future::join_all(servers.iter().map(|server| {
         let name = &name;
         async move { (*server, ask_server(*server, name, deadline).await) }
     }))
     .await;
-    let answers: Vec<ServerAnswer> = results
-        .iter()
-        .map(|(server, (result, _))| ServerAnswer::from_result(*server, result))
-        .collect();
-    let targets = merge_targets(&results);
+    Ok(Evidence {
+        servers: results
+            .iter()
+            .map(|(server, (result, _))| ServerAnswer::from_result(*server, result))
+            .collect(),
+        targets: merge_targets(&results),
+        name,
+        lists_dcs,
+    })
+}
 
-    let evidence = |targets: &[DomainController]| {
-        serde_json::to_value(SrvEvidence {
-            name: &name,
-            servers: answers.clone(),
-            targets,
-        })
-        .unwrap_or_default()
-    };
-    let failing: Vec<String> = answers
+pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
+    let name = &evidence.name;
+    let targets = &evidence.targets;
+    let failing: Vec<String> = evidence
+        .servers
         .iter()
-        .filter(|a| a.result != "records")
+        .filter(|a| a.result != SrvAnswer::Records)
         .map(|a| format!("{} from {}", a.detail, a.server.ip()))
         .collect();
-
     if targets.is_empty() {
-        let what = if provides_dcs {
+        let what = if evidence.lists_dcs {
             "no domain controller found: "
         } else {
             ""
         };
-        return Outcome::fail(
-            format!("{what}SRV {name} → {}", failing.join("; ")),
-            evidence(&[]),
-        )
-        .into();
+        return Judgement::fail(format!("{what}SRV {name} → {}", failing.join("; ")));
     }
     let listing: Vec<String> = targets
         .iter()
@@ -140,43 +176,29 @@ pub async fn run(
         .filter(|dc| dc.addresses.is_empty())
         .map(|dc| dc.hostname.as_str())
         .collect();
-    let noun = if provides_dcs { "DC" } else { "target" };
+    let noun = if evidence.lists_dcs { "DC" } else { "target" };
     let summary = format!(
         "{} {noun}{}: {}",
         targets.len(),
         if targets.len() == 1 { "" } else { "s" },
         listing.join(", ")
     );
-    let value = evidence(&targets);
-    let dcs = provides_dcs.then(|| targets.clone());
-    let outcome = if unresolved.len() == targets.len() {
-        Outcome::fail(
-            format!("{summary}: none of the targets has an A/AAAA record"),
-            value,
-        )
+    if unresolved.len() == targets.len() {
+        Judgement::fail(format!(
+            "{summary}: none of the targets has an A/AAAA record"
+        ))
     } else if !failing.is_empty() {
-        Outcome::warn(
-            format!(
-                "{summary}; but {}: a device using that server finds nothing",
-                failing.join("; ")
-            ),
-            value,
-        )
+        Judgement::warn(format!(
+            "{summary}; but {}: a device using that server finds nothing",
+            failing.join("; ")
+        ))
     } else if !unresolved.is_empty() {
-        Outcome::warn(
-            format!(
-                "{summary}; {} has no address (a stale record?)",
-                unresolved.join(", ")
-            ),
-            value,
-        )
+        Judgement::warn(format!(
+            "{summary}; {} has no address (a stale record?)",
+            unresolved.join(", ")
+        ))
     } else {
-        Outcome::pass(summary, value)
-    };
-    CheckOutput {
-        outcome,
-        dcs,
-        chosen_dc: None,
+        Judgement::pass(summary)
     }
 }
 

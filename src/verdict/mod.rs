@@ -1,6 +1,9 @@
 //! The verdict: scenario-aware readiness from the results, the root cause first.
 
-use crate::model::{CheckResult, Scenario, Status};
+pub mod policy;
+
+use crate::model::{Scenario, Status};
+use crate::result::CheckResult;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -51,26 +54,20 @@ pub struct Verdict {
     pub notes: Vec<String>,
 }
 
-/// Decides from `results` (in catalog order). `per_dc` names the checks that run per DC: one
-/// DC failing while another passes the same check is a warning, not a failure — the DC locator
-/// moves on to the DC that answers.
+/// Decides from `results` (in catalog order, weighed by `policy::apply`). `interchangeable`
+/// names the checks whose targets stand in for one another (`policy::interchangeable`).
 pub fn decide(
     results: &[CheckResult],
-    per_dc: &[String],
+    interchangeable: &[String],
     scenario: Scenario,
     incomplete: Option<&str>,
     vpn_gateways: usize,
 ) -> Verdict {
-    let passed_somewhere = |id: &str| {
-        results
-            .iter()
-            .any(|r| r.id == id && matches!(r.status, Status::Pass | Status::Warn))
-    };
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
     for result in results {
         match result.status {
-            Status::Fail if per_dc.contains(&result.id) && passed_somewhere(&result.id) => warnings
+            Status::Fail if !policy::failure_stands(result, results, interchangeable) => warnings
                 .push(format!(
                     "{} on {}: {} (other DCs pass)",
                     result.id, result.target, result.finding
@@ -80,7 +77,7 @@ pub fn decide(
                 "{} on {}: {}",
                 result.id, result.target, result.finding
             )),
-            Status::Error if !result.finding.starts_with("not finished") => warnings.push(format!(
+            Status::Error if !result.cut_short => warnings.push(format!(
                 "{} on {}: could not check: {}",
                 result.id, result.target, result.finding
             )),
@@ -173,7 +170,8 @@ mod tests {
             finding: format!("{id} {status}"),
             remedy: String::new(),
             needs: vec![],
-            evidence: serde_json::Value::Null,
+            cut_short: false,
+            evidence: None,
         }
     }
 

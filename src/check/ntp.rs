@@ -1,0 +1,126 @@
+//! `ntp`: the time service of a DC on UDP 123, asked in SNTP; its answer also gives the DC's
+//! clock. `ask` is the one SNTP exchange every kind uses.
+
+use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
+use crate::model::Reach;
+use crate::probe::ntp::{query, NtpProbeError};
+use crate::probe::tcp::millis;
+use crate::wire::ntp::NtpResponse;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+pub const SPEC: KindSpec = KindSpec {
+    name: "ntp",
+    fan_out: FanOut::Dc,
+    needs: &[],
+    can_provide: &[],
+    needs_password: false,
+    summary: "an SNTP request to a DC's time service",
+};
+
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// What breaks when the service does not answer, named in the finding.
+    #[serde(default)]
+    pub consequence: String,
+}
+
+fn default_port() -> u16 {
+    123
+}
+
+/// What an SNTP server said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NtpAnswer {
+    pub stratum: u8,
+    /// The server's clock minus this device's.
+    pub offset_ms: f64,
+    pub delay_ms: f64,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    pub address: SocketAddr,
+    pub reach: Reach,
+    pub error: Option<String>,
+    pub rtt_ms: Option<f64>,
+    pub answer: Option<NtpAnswer>,
+}
+
+/// One SNTP exchange: the decoded answer and the round trip, or how the server answered.
+pub async fn ask(
+    address: SocketAddr,
+    deadline: Instant,
+) -> Result<(NtpResponse, Duration), (Reach, String)> {
+    match query(address, deadline).await {
+        Ok(reply) => Ok((reply.response, reply.rtt)),
+        Err(error) => {
+            let reach = match &error {
+                NtpProbeError::Refused(_) => Reach::Refused,
+                NtpProbeError::Silent { .. } => Reach::Silent,
+                NtpProbeError::Malformed(_) => Reach::Malformed,
+                NtpProbeError::Io(_) => Reach::Unreachable,
+            };
+            Err((reach, error.to_string()))
+        }
+    }
+}
+
+pub fn answer_of(response: &NtpResponse) -> NtpAnswer {
+    NtpAnswer {
+        stratum: response.stratum,
+        offset_ms: response.offset_ms,
+        delay_ms: response.delay_ms,
+        reference: response.reference.clone(),
+    }
+}
+
+pub async fn observe(
+    params: &Params,
+    address: IpAddr,
+    deadline: Instant,
+) -> Result<Evidence, NotObserved> {
+    let target = SocketAddr::new(address, params.port);
+    Ok(match ask(target, deadline).await {
+        Ok((response, rtt)) => Evidence {
+            address: target,
+            reach: Reach::Open,
+            error: None,
+            rtt_ms: Some(millis(rtt)),
+            answer: Some(answer_of(&response)),
+        },
+        Err((reach, error)) => Evidence {
+            address: target,
+            reach,
+            error: Some(error),
+            rtt_ms: None,
+            answer: None,
+        },
+    })
+}
+
+pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
+    let consequence = if params.consequence.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", params.consequence)
+    };
+    match &evidence.answer {
+        Some(answer) => Judgement::pass(format!(
+            "NTP answers on UDP {}: stratum {}, offset {:+.1} ms",
+            params.port, answer.stratum, answer.offset_ms
+        )),
+        None if evidence.reach == Reach::Malformed => {
+            Judgement::fail(evidence.error.clone().unwrap_or_default())
+        }
+        None => Judgement::fail(format!(
+            "{}{consequence}",
+            evidence.error.as_deref().unwrap_or("no answer")
+        )),
+    }
+}

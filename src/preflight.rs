@@ -1,0 +1,279 @@
+//! One preflight run, whoever asks for it (`joinready run`, `serve`): load the catalog and
+//! profile, select the checks, run them, weigh the results and decide the verdict.
+
+use crate::catalog::{Catalog, CheckDef};
+use crate::check::context::CheckContext;
+use crate::cli::RunArgs;
+use crate::duration::parse_duration;
+use crate::model::Area;
+use crate::probe::dns::system_servers;
+use crate::profile::{system_search_suffix, LoadedProfile, Overrides, Settings};
+use crate::report::{self, HostFacts, ProfileSummary, Report, Tool, SCHEMA_VERSION};
+use crate::runner::{self, RunOptions};
+use crate::secret::{bind_password, PASSWORD_ENV};
+use crate::verdict::{self, policy};
+use anyhow::{bail, Context};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Applies `--only`/`--skip`: ids or areas; the checks a selected check needs come along.
+pub fn select(
+    catalog: &Catalog,
+    only: &[String],
+    skip: &[String],
+) -> anyhow::Result<Vec<CheckDef>> {
+    let matches = |selector: &str| -> anyhow::Result<Vec<String>> {
+        if let Some(area) = Area::from_name(selector) {
+            return Ok(catalog
+                .checks
+                .iter()
+                .filter(|c| c.area == area)
+                .map(|c| c.id.clone())
+                .collect());
+        }
+        if catalog.get(selector).is_some() {
+            return Ok(vec![selector.to_string()]);
+        }
+        bail!("{}", catalog.unknown_selector_message(selector))
+    };
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    if only.is_empty() {
+        chosen.extend(catalog.checks.iter().map(|c| c.id.clone()));
+    } else {
+        let mut queue = Vec::new();
+        for selector in only {
+            queue.extend(matches(selector)?);
+        }
+        while let Some(id) = queue.pop() {
+            if chosen.insert(id.clone()) {
+                if let Some(check) = catalog.get(&id) {
+                    queue.extend(check.needs.iter().cloned());
+                }
+            }
+        }
+    }
+    for selector in skip {
+        for id in matches(selector)? {
+            chosen.remove(&id);
+        }
+    }
+    Ok(catalog
+        .checks
+        .iter()
+        .filter(|c| chosen.contains(&c.id))
+        .cloned()
+        .collect())
+}
+
+/// What one preflight needs, whoever asks for it: `run` from its flags, `serve` from a profile
+/// named in a scrape.
+#[derive(Debug, Clone, Default)]
+pub struct PreflightRequest {
+    pub profile: Option<PathBuf>,
+    pub overrides: Overrides,
+    /// Extra catalog directories (`--checks`).
+    pub checks: Vec<PathBuf>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    /// Whether the bind password may be asked for on the terminal.
+    pub may_prompt: bool,
+    /// A live progress line on stderr.
+    pub show_progress: bool,
+    /// Caps the run's deadline (serve: the scrape timeout), whatever the profile says.
+    pub deadline_cap: Option<Duration>,
+}
+
+impl PreflightRequest {
+    pub fn from_run_args(args: &RunArgs) -> anyhow::Result<PreflightRequest> {
+        let overrides = Overrides {
+            domain: args.domain.clone(),
+            dns_servers: args.dns_servers.clone(),
+            scenario: args.scenario.map(Into::into),
+            timeout: args
+                .timeout
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .context("--timeout")?,
+            deadline: args
+                .deadline
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .context("--deadline")?,
+        };
+        Ok(PreflightRequest {
+            profile: args.profile.clone(),
+            overrides,
+            checks: args.catalog.checks.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+            may_prompt: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            show_progress: std::io::stderr().is_terminal() && !args.quiet,
+            deadline_cap: None,
+        })
+    }
+}
+
+/// Validates the request, runs the checks until they finish, the deadline hits or `cancel`
+/// resolves, and builds the report. Errors are bad input (exit 3); a failed check is not one.
+pub async fn preflight(
+    request: &PreflightRequest,
+    cancel: impl Future<Output = ()>,
+) -> anyhow::Result<Report> {
+    let catalog = Catalog::load(&request.checks)?;
+    let checks = select(&catalog, &request.only, &request.skip)?;
+    let profile = request
+        .profile
+        .as_deref()
+        .map(LoadedProfile::read)
+        .transpose()?;
+    let mut settings =
+        Settings::resolve(profile.as_ref(), &request.overrides, system_search_suffix)?;
+    if let Some(cap) = request.deadline_cap {
+        settings.deadline = settings.deadline.min(cap);
+    }
+
+    let dns_servers = if settings.dns_servers.is_empty() {
+        system_servers()
+    } else {
+        Ok(settings.dns_servers.clone())
+    };
+    let wants_bind = checks.iter().any(|c| c.kind.spec().needs_password);
+    let password = match (&settings.ldap.bind_user, wants_bind) {
+        (Some(user), true) => bind_password(
+            user,
+            settings.ldap.bind_password_file.as_deref(),
+            std::env::var(PASSWORD_ENV).ok(),
+            request.may_prompt,
+        )?,
+        _ => None,
+    };
+    let password_source = password
+        .as_ref()
+        .map(|(_, source)| format!("{source:?}").to_lowercase());
+
+    let started_at = now_rfc3339();
+    let started = Instant::now();
+    let settings = Arc::new(settings);
+    let context = Arc::new(CheckContext::new(
+        settings.clone(),
+        dns_servers.clone(),
+        password.map(|(secret, _)| secret),
+    ));
+    // Targets that stand in for one another: any DC (the DC locator moves on) or any of the
+    // profile's VPN gateways will do. Every internet endpoint is needed on its own.
+    let interchangeable = policy::interchangeable(&checks);
+    let weighing = checks.clone();
+    let total = checks.len();
+
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let progress = request
+        .show_progress
+        .then(|| tokio::spawn(report::progress::draw(receiver, total)));
+    let options = RunOptions {
+        timeout: settings.timeout,
+        deadline: settings.deadline,
+        scenario: settings.scenario,
+    };
+    let output = runner::run(
+        checks,
+        context,
+        options,
+        request.show_progress.then_some(sender),
+        cancel,
+    )
+    .await;
+    if let Some(progress) = progress {
+        let _ = progress.await;
+    }
+
+    let mut results = output.results;
+    policy::apply(&mut results, &weighing, settings.scenario);
+    let verdict = verdict::decide(
+        &results,
+        &interchangeable,
+        settings.scenario,
+        output.incomplete.as_deref(),
+        settings.vpn.len(),
+    );
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "joinready".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        started_at,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        scenario: settings.scenario,
+        domain: settings.domain.clone(),
+        complete: output.incomplete.is_none(),
+        incomplete_reason: output.incomplete.clone(),
+        host: HostFacts {
+            hostname: hostname(),
+            os: std::env::consts::OS.to_string(),
+            dns_servers: dns_servers
+                .map(|servers| servers.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            running_as_root: running_as_root(),
+        },
+        profile: ProfileSummary {
+            path: settings
+                .profile_path
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            domain: settings.domain.clone(),
+            domain_source: settings.domain_source.as_str().to_string(),
+            forest: settings.forest.clone(),
+            site: settings.site.clone(),
+            ou: settings.ou.clone(),
+            tenant: settings.tenant.clone(),
+            timeout_ms: u64::try_from(settings.timeout.as_millis()).unwrap_or(u64::MAX),
+            deadline_ms: u64::try_from(settings.deadline.as_millis()).unwrap_or(u64::MAX),
+            ldap_bind_user: settings.ldap.bind_user.clone(),
+            ldap_tls: format!("{:?}", settings.ldap.tls).to_lowercase(),
+            ldap_password_source: password_source,
+        },
+        verdict,
+        checks: results,
+    })
+}
+
+/// Resolves when the user presses Ctrl-C; never, if the handler cannot be installed (rather
+/// than cancel at once).
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn hostname() -> String {
+    std::env::var("COMPUTERNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn running_as_root() -> bool {
+    // /proc/self/status "Uid:" holds real, effective, saved, fs uids; the effective one decides.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
+        })
+        .unwrap_or(false)
+}
