@@ -165,3 +165,120 @@ fn joinready_e2e_is_no_longer_used() {
          fixtures/test-all.sh does. Unset JOINREADY_E2E."
     );
 }
+
+/// The module a source file is, as a path under the crate: `src/check/mod.rs` is `check`,
+/// `src/check/tcp.rs` is `check::tcp`, `src/lib.rs` is the crate itself.
+fn module_of(file: &Path) -> String {
+    let relative = file
+        .strip_prefix(support::repo().join("src"))
+        .unwrap_or(file)
+        .with_extension("");
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    if parts == ["lib"] || parts == ["main"] {
+        return "crate".to_string();
+    }
+    parts.join("::")
+}
+
+/// Every module a file's non-test code names through `crate::` or `super::`, mapped to the
+/// longest known module path.
+fn imports(module: &str, source: &str, modules: &[String]) -> Vec<String> {
+    let code = source
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or(source);
+    let base: Vec<&str> = module.split("::").collect();
+    let parent = &base[..base.len().saturating_sub(1)];
+    let mut found = Vec::new();
+    for (prefix, root) in [("crate::", Vec::new()), ("super::", parent.to_vec())] {
+        for (at, _) in code.match_indices(prefix) {
+            let rest = &code[at + prefix.len()..];
+            let path: String = rest
+                .chars()
+                .take_while(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == ':'
+                })
+                .collect();
+            let mut parts: Vec<&str> = root.clone();
+            parts.extend(path.split("::").filter(|p| !p.is_empty()));
+            while !parts.is_empty() {
+                let candidate = parts.join("::");
+                if modules.contains(&candidate) {
+                    if candidate != module {
+                        found.push(candidate);
+                    }
+                    break;
+                }
+                parts.pop();
+            }
+        }
+    }
+    // A parent names its own submodules without a prefix (`use shape::Fact`).
+    for child in modules {
+        let Some((parent, name)) = child.rsplit_once("::") else {
+            continue;
+        };
+        let parent = if parent.is_empty() { "crate" } else { parent };
+        let own = parent == module || (module == "crate" && !child.contains("::"));
+        if own && code.contains(&format!("{name}::")) {
+            found.push(child.clone());
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let mut files = Vec::new();
+    rust_files(&support::repo().join("src"), &mut files);
+    let modules: Vec<String> = files.iter().map(|f| module_of(f)).collect();
+    let graph: Vec<(String, Vec<String>)> = files
+        .iter()
+        .map(|file| {
+            let module = module_of(file);
+            let source = std::fs::read_to_string(file).unwrap();
+            let found = imports(&module, &source, &modules);
+            (module, found)
+        })
+        .collect();
+    assert!(graph.len() > 40, "too few modules found: {}", graph.len());
+    let edges = |m: &str| {
+        graph
+            .iter()
+            .find(|(name, _)| name == m)
+            .map(|(_, to)| to.clone())
+            .unwrap_or_default()
+    };
+    // A path back to the start from any module it imports is a cycle; the graph is small, so a
+    // bounded search from every module is enough.
+    for (start, first) in &graph {
+        let mut queue: Vec<Vec<String>> = first
+            .iter()
+            .map(|m| vec![start.clone(), m.clone()])
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(path) = queue.pop() {
+            let last = path.last().cloned().unwrap_or_default();
+            if last == *start {
+                panic!("import cycle: {}", path.join(" → "));
+            }
+            if seen.contains(&last) {
+                continue;
+            }
+            seen.push(last.clone());
+            for next in edges(&last) {
+                let mut longer = path.clone();
+                longer.push(next);
+                queue.push(longer);
+            }
+        }
+    }
+}

@@ -914,7 +914,7 @@ fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
     let ntp = run.check("dc.port.ntp_udp", "dc2.corp.jr.test");
     assert_eq!(ntp.status, Status::Warn);
     assert!(
-        ntp.finding.contains("no answer on UDP 123 within 1s")
+        ntp.finding.contains("no NTP answer on UDP 123 within 1s")
             && ntp.finding.ends_with("(optional)"),
         "{}",
         ntp.finding

@@ -282,14 +282,15 @@ fn a_pac_naming_a_dead_proxy_then_direct_fails_over() {
     let run = run_endpoints(&env, &profile(&env, ""), &[]);
     let check = run.check("endpoints.reach", EP_DIRECT);
     assert_eq!(check.status, Status::Pass, "{}", run.summary());
-    let tried: Vec<(String, String)> = check.evidence_json()["tried"]
+    let evidence = check.evidence_json();
+    let tried: Vec<(String, String)> = evidence["tried"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| {
             (
                 t["hop"].as_str().unwrap().to_string(),
-                t["result"].as_str().unwrap().to_string(),
+                t["broken_link"].as_str().unwrap_or("reached").to_string(),
             )
         })
         .collect();

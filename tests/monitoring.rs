@@ -674,7 +674,9 @@ fn prometheus_output_carries_the_evidence_of_real_dcs() {
     for prefix in [
         format!("joinready_tls_certificate_expiry_timestamp_seconds{{check=\"ldap.bind\",area=\"ldap\",target=\"{dc2}\"}} "),
         format!("joinready_icmp_rtt_seconds{{check=\"dc.ping\",area=\"dc\",target=\"{dc2}\"}} "),
-        format!("joinready_rtt_seconds{{check=\"dc.cldap\",area=\"dc\",target=\"{dc2}\"}} "),
+        format!("joinready_rtt_seconds{{check=\"dc.cldap\",area=\"dc\",target=\"{dc2}\",phase=\"ldap_ping\"}} "),
+        format!("joinready_rtt_seconds{{check=\"ldap.bind\",area=\"ldap\",target=\"{dc2}\",phase=\"bind\"}} "),
+        format!("joinready_rtt_seconds{{check=\"dc.port.kerberos_tcp\",area=\"dc\",target=\"{dc2}\",phase=\"connect\"}} "),
         format!("joinready_clock_offset_seconds{{check=\"time.dc_skew\",area=\"time\",target=\"{dc2}\"}} "),
         format!(
             "joinready_dns_rtt_seconds{{check=\"dc.srv\",area=\"dns\",target=\"_ldap._tcp.dc._msdcs.corp.jr.test\",server=\"{}:53\"}} ",

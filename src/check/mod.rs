@@ -369,3 +369,5 @@ pub fn target_label(
         (Target::Once, _) => settings.domain.clone(),
     }
 }
+#[cfg(test)]
+mod judge_tests;

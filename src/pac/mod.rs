@@ -54,7 +54,7 @@ pub enum PacError {
         column: Option<u32>,
     },
     #[error("the PAC script ran longer than its CPU limit of {} ms and was stopped (an endless loop or a catastrophic regular expression)", .limit_ms)]
-    CpuLimit { limit_ms: u128 },
+    CpuLimit { limit_ms: u64 },
     #[error("the PAC script used more than its memory limit of {} MiB and was stopped", .limit_bytes / (1024 * 1024))]
     MemoryLimit { limit_bytes: usize },
     #[error("the PAC script defines no function FindProxyForURL(url, host)")]
@@ -196,7 +196,7 @@ pub fn run_once(
         let caught = |error: CaughtError<'_>| -> PacError {
             if interrupted.load(Ordering::Relaxed) {
                 return PacError::CpuLimit {
-                    limit_ms: limits.cpu.as_millis(),
+                    limit_ms: u64::try_from(limits.cpu.as_millis()).unwrap_or(u64::MAX),
                 };
             }
             let (message, stack) = match &error {

@@ -16,7 +16,11 @@ use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 
 /// Bumped only when a field changes meaning or disappears; new fields keep the version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 (0.2): evidence is typed and tagged by its check's kind (`"kind": "tcp"`) and described
+/// by the schema; one reachability vocabulary (`reach`: open, refused, silent, unreachable,
+/// malformed, error) replaces each check's own `state` words; the CLDAP reply is under `reply`;
+/// a check cut short by the deadline says so in `cut_short`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
