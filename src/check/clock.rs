@@ -155,7 +155,14 @@ fn describe(offset_ms: f64) -> String {
 fn length(duration: Duration, minutes: &str) -> String {
     let seconds = duration.as_secs();
     if seconds >= 60 && seconds.is_multiple_of(60) && duration.subsec_nanos() == 0 {
-        format!("{}{minutes}", seconds / 60)
+        let count = seconds / 60;
+        // "1-minute" reads right, "1 minutes" does not.
+        let unit = if count == 1 {
+            minutes.trim_end_matches('s')
+        } else {
+            minutes
+        };
+        format!("{count}{unit}")
     } else {
         format_duration(duration)
     }
