@@ -80,6 +80,7 @@ impl NetlogonReply {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "CldapEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     /// The domain asked for.

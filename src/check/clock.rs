@@ -80,6 +80,7 @@ impl ClockSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "ClockEvidence")]
 pub struct Evidence {
     pub address: IpAddr,
     pub kdc_offset_ms: Option<f64>,

@@ -46,6 +46,7 @@ fn default_ldaps_port() -> u16 {
 /// Which directory question a check asks of the chosen DC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "DirectoryQuestion")]
 pub enum Question {
     /// The Domain Join profile's OU exists.
     OuExists,
@@ -60,12 +61,14 @@ pub enum Question {
 /// Where reading the directory stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "DirectoryStage")]
 pub enum Stage {
     Bind,
     Read,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "DirectoryEvidence")]
 pub struct Evidence {
     pub question: Question,
     /// The DC asked, and the account it was asked as.

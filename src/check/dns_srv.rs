@@ -60,6 +60,7 @@ pub struct ServerAnswer {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "DnsSrvEvidence")]
 pub struct Evidence {
     pub name: String,
     /// Whether this lookup is the one that lists the domain's DCs.

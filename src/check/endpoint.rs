@@ -121,6 +121,7 @@ pub struct Attempt {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "EndpointEvidence")]
 pub struct Evidence {
     pub endpoint: EndpointDef,
     pub url: String,

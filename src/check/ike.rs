@@ -37,6 +37,7 @@ fn default_port() -> u16 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "IkeGatewayEvidence")]
 pub struct Evidence {
     pub gateway: String,
     pub port: u16,

@@ -32,6 +32,7 @@ fn default_port() -> u16 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "KerberosEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub reach: Reach,

@@ -48,6 +48,7 @@ pub struct KpasswdResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "KpasswdEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub reach: Reach,

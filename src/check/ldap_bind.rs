@@ -40,6 +40,7 @@ fn default_ldaps_port() -> u16 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LdapBindEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub transport: Transport,

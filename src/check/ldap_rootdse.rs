@@ -29,6 +29,7 @@ pub fn default_port() -> u16 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LdapRootDseEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub reach: Reach,

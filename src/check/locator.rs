@@ -43,6 +43,7 @@ pub struct Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LocatorEvidence")]
 pub struct Evidence {
     pub domain: String,
     pub expected_site: Option<String>,

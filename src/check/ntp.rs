@@ -44,6 +44,7 @@ pub struct NtpAnswer {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "NtpEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub reach: Reach,

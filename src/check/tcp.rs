@@ -26,6 +26,7 @@ pub struct Params {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "TcpEvidence")]
 pub struct Evidence {
     pub address: SocketAddr,
     pub reach: Reach,

@@ -26,6 +26,7 @@ pub const SPEC: KindSpec = KindSpec {
 pub struct Params {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "VpnTcpEvidence")]
 pub struct Evidence {
     pub gateway: String,
     pub port: u16,

@@ -51,6 +51,7 @@ fn default_certificate_warn_days() -> i64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "VpnTlsEvidence")]
 pub struct Evidence {
     pub gateway: String,
     pub port: u16,

@@ -40,6 +40,7 @@ fn default_max_bytes() -> usize {
 /// How the device finds its proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "WpadMode")]
 pub enum Mode {
     /// The profile names the proxy.
     Explicit,
@@ -56,6 +57,7 @@ pub enum Mode {
 /// Where discovery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "WpadOutcome")]
 pub enum Outcome {
     /// A proxy is named outright: WPAD is not consulted.
     Named,
@@ -99,6 +101,7 @@ pub struct Trial {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "WpadEvidence")]
 pub struct Evidence {
     pub mode: Mode,
     pub outcome: Outcome,
