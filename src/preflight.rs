@@ -3,6 +3,7 @@
 
 use crate::catalog::{Catalog, CheckDef};
 use crate::check::context::CheckContext;
+use crate::check::shape::{Fact, FanOut};
 use crate::cli::RunArgs;
 use crate::duration::parse_duration;
 use crate::model::Area;
@@ -20,7 +21,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Applies `--only`/`--skip`: ids or areas; the checks a selected check needs come along.
+/// Applies `--only`/`--skip`: ids or areas; the checks a selected check needs come along, and
+/// a per-DC check brings the check that picks the DCs to check (else it would run against
+/// every DC of the domain).
 pub fn select(
     catalog: &Catalog,
     only: &[String],
@@ -48,10 +51,18 @@ pub fn select(
         for selector in only {
             queue.extend(matches(selector)?);
         }
+        let picks_dcs = catalog
+            .checks
+            .iter()
+            .find(|c| c.provides.contains(&Fact::CheckedDcs))
+            .map(|c| c.id.clone());
         while let Some(id) = queue.pop() {
             if chosen.insert(id.clone()) {
                 if let Some(check) = catalog.get(&id) {
                     queue.extend(check.needs.iter().cloned());
+                    if check.fan_out() == FanOut::Dc {
+                        queue.extend(picks_dcs.iter().cloned());
+                    }
                 }
             }
         }

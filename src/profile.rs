@@ -47,6 +47,8 @@ pub struct ProfileFile {
     #[serde(default)]
     pub endpoints: EndpointsSection,
     #[serde(default)]
+    pub dc: DcSection,
+    #[serde(default)]
     pub vpn: Vec<Spanned<VpnGateway>>,
 }
 
@@ -57,6 +59,40 @@ pub struct LdapSection {
     pub bind_password_file: Option<Spanned<String>>,
     pub tls: Option<LdapTls>,
     pub ca_file: Option<Spanned<String>>,
+}
+
+/// `[dc]`: which domain controllers get every deep check.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DcSection {
+    /// The device's DCs (the locator's choice, then its site's) that get every check.
+    pub max_checked: Option<Spanned<i64>>,
+    /// DCs checked deeply whatever the locator chooses, by host name.
+    #[serde(default)]
+    pub always_check: Vec<String>,
+}
+
+/// Which DCs get every deep check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DcSettings {
+    pub max_checked: usize,
+    /// Lowercase host names.
+    pub always_check: Vec<String>,
+}
+
+/// DCs that get every check when the profile says nothing: the locator's choice and the
+/// nearest of its site, enough to tell one DC's fault from the network's.
+pub const DEFAULT_MAX_CHECKED_DCS: usize = 5;
+/// More would turn a 200-DC domain back into thousands of rows.
+pub const MAX_CHECKED_DCS: usize = 50;
+
+impl Default for DcSettings {
+    fn default() -> Self {
+        DcSettings {
+            max_checked: DEFAULT_MAX_CHECKED_DCS,
+            always_check: Vec::new(),
+        }
+    }
 }
 
 /// How the bind travels; "none" is a plain simple bind that most DCs refuse (resultCode 8).
@@ -206,6 +242,7 @@ pub struct Settings {
     pub proxy: ProxySettings,
     pub endpoints: EndpointSettings,
     pub vpn: Vec<VpnGateway>,
+    pub dc: DcSettings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -430,6 +467,30 @@ impl Settings {
             },
         };
         let endpoints = endpoint_settings(&file.endpoints, &base_dir, &invalid)?;
+        let max_checked = match &file.dc.max_checked {
+            None => DEFAULT_MAX_CHECKED_DCS,
+            Some(value) => usize::try_from(*value.get_ref())
+                .ok()
+                .filter(|n| (1..=MAX_CHECKED_DCS).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        value.span(),
+                        format!(
+                            "[dc] max_checked must be 1 to {MAX_CHECKED_DCS}, e.g. `max_checked = {DEFAULT_MAX_CHECKED_DCS}`"
+                        ),
+                    )
+                })?,
+        };
+        let dc = DcSettings {
+            max_checked,
+            always_check: file
+                .dc
+                .always_check
+                .iter()
+                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        };
 
         let vpn = file
             .vpn
@@ -471,6 +532,7 @@ impl Settings {
             proxy,
             endpoints,
             vpn,
+            dc,
         })
     }
 }

@@ -53,7 +53,10 @@ struct State {
     results: HashMap<Key, CheckResult>,
     /// None: not known yet; Some(None): no DC list will come.
     dcs: Option<Option<Vec<DomainController>>>,
+    /// The DCs the per-DC checks fan out over, when a check provides them; same encoding.
+    checked_dcs: Option<Option<Vec<DomainController>>>,
     chosen_dc: Option<DomainController>,
+    ldap_pings: Vec<crate::facts::PingResult>,
     proxy: ProxyDiscovery,
     /// Instances not finished yet, to report when the deadline cuts the run short.
     pending: HashMap<Key, (Arc<CheckDef>, String)>,
@@ -103,12 +106,22 @@ impl Board {
         self.changed.notify_waiters();
     }
 
+    fn set_checked_dcs(&self, dcs: Option<Vec<DomainController>>) {
+        self.with_state(|state| {
+            if state.checked_dcs.is_none() {
+                state.checked_dcs = Some(dcs.filter(|list| !list.is_empty()));
+            }
+        });
+        self.changed.notify_waiters();
+    }
+
     /// The facts a check reads, as they stand once its needs are met.
     fn inputs(&self) -> Inputs {
         self.with_state(|state| Inputs {
             dcs: state.dcs.clone().flatten().unwrap_or_default(),
             chosen_dc: state.chosen_dc.clone(),
             proxy: state.proxy.clone(),
+            ldap_pings: state.ldap_pings.clone(),
         })
     }
 }
@@ -121,6 +134,8 @@ struct Shared {
     events: Option<mpsc::UnboundedSender<Event>>,
     selected: Vec<String>,
     per_target: Vec<String>,
+    /// Whether a selected check provides the DCs to check; else per-DC checks take every DC.
+    fans_over_checked: bool,
 }
 
 impl Shared {
@@ -232,6 +247,9 @@ pub async fn run(
             .filter(|c| c.fan_out() != FanOut::Once)
             .map(|c| c.id.clone())
             .collect(),
+        fans_over_checked: checks
+            .iter()
+            .any(|c| c.provides.contains(&Fact::CheckedDcs)),
         context,
         options,
         permits: Semaphore::new(MAX_IN_FLIGHT),
@@ -371,7 +389,11 @@ pub async fn run(
 }
 
 async fn fan_out(shared: Arc<Shared>, def: Arc<CheckDef>) {
-    let dcs = shared.board.wait(|state| state.dcs.clone()).await;
+    let dcs = if shared.fans_over_checked {
+        shared.board.wait(|state| state.checked_dcs.clone()).await
+    } else {
+        shared.board.wait(|state| state.dcs.clone()).await
+    };
     let fan_key = (def.id.clone(), "*".to_string());
     match dcs {
         None => {
@@ -451,9 +473,7 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
     if let Some(reason) = blocked_by_needs(&shared, &def, &target).await {
         let result = shared.skip(&def, label, reason);
         shared.emit(Event::Finished(Box::new(result.clone())));
-        if def.provides.contains(&Fact::Dcs) {
-            shared.board.set_dcs(None);
-        }
+        forget_facts(&shared, &def);
         shared.board.publish(key, result);
         return;
     }
@@ -487,19 +507,21 @@ async fn run_instance(shared: Arc<Shared>, def: Arc<CheckDef>, target: Target) {
         Ok(observation) => {
             let judgement = check::judge(&def.params, &observation.evidence);
             publish_facts(&shared, &def, &observation, judgement.status);
-            shared.row(
+            let mut row = shared.row(
                 &def,
                 label,
                 judgement.status,
                 judgement.finding,
                 Some(observation.evidence),
                 elapsed,
-            )
+            );
+            if let (Some(remedy), false) = (judgement.remedy, row.remedy.is_empty()) {
+                row.remedy = remedy;
+            }
+            row
         }
         Err(not) => {
-            if def.provides.contains(&Fact::Dcs) {
-                shared.board.set_dcs(None);
-            }
+            forget_facts(&shared, &def);
             let (status, finding) = match not {
                 NotObserved::Skip(reason) => (Status::Skip, reason),
                 NotObserved::Error(reason) => (Status::Error, reason),
@@ -525,6 +547,12 @@ fn publish_facts(
             .board
             .set_dcs(observation.dcs.clone().filter(|_| usable));
     }
+    // The DCs to check come even when the locator fails: the deep checks then say why.
+    if def.provides.contains(&Fact::CheckedDcs) {
+        shared
+            .board
+            .set_checked_dcs(observation.checked_dcs.clone());
+    }
     if def.provides.contains(&Fact::ChosenDc) {
         if let Some(chosen) = &observation.chosen_dc {
             let chosen = chosen.clone();
@@ -533,11 +561,27 @@ fn publish_facts(
                 .with_state(|state| state.chosen_dc = Some(chosen));
         }
     }
+    if def.provides.contains(&Fact::LdapPings) {
+        if let Some(pings) = &observation.ldap_pings {
+            let pings = pings.clone();
+            shared.board.with_state(|state| state.ldap_pings = pings);
+        }
+    }
     if def.provides.contains(&Fact::ProxyRoute) {
         if let Some(proxy) = &observation.proxy {
             let proxy = proxy.clone();
             shared.board.with_state(|state| state.proxy = proxy);
         }
+    }
+}
+
+/// A check that asked nothing provides nothing: the checks waiting for its lists stop waiting.
+fn forget_facts(shared: &Shared, def: &CheckDef) {
+    if def.provides.contains(&Fact::Dcs) {
+        shared.board.set_dcs(None);
+    }
+    if def.provides.contains(&Fact::CheckedDcs) {
+        shared.board.set_checked_dcs(None);
     }
 }
 

@@ -33,7 +33,7 @@ fn default_port() -> u16 {
 }
 
 /// The DC's NETLOGON_SAM_LOGON_RESPONSE, as evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetlogonReply {
     pub opcode: u16,
     /// The DC's Netlogon service is paused (opcodes 20 and 24).

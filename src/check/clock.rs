@@ -4,7 +4,7 @@
 use super::context::CheckContext;
 use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
 use crate::duration::{format_duration, TextDuration};
-use crate::probe::kerberos::{as_req, local_unix_micros};
+use crate::probe::kerberos::local_unix_micros;
 use crate::probe::ldap::read_rootdse;
 use crate::wire::ber::parse_generalized_time;
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,9 @@ pub async fn observe(
     deadline: Instant,
 ) -> Result<Evidence, NotObserved> {
     let realm = &context.settings.domain;
-    let kdc = as_req(SocketAddr::new(address, params.kdc_port), realm, deadline);
+    let kdc = context
+        .probes
+        .kdc(SocketAddr::new(address, params.kdc_port), realm, deadline);
     let ldap = async {
         let before = local_unix_micros();
         let rootdse = read_rootdse(SocketAddr::new(address, params.ldap_port), deadline).await;
@@ -113,15 +115,41 @@ pub async fn observe(
             Some((text, (dc_micros - (before + after) / 2) as f64 / 1_000.0))
         })
     };
-    // Where the DC serves NTP, its answer is a third, sub-second view of its clock.
+    // Where the DC serves NTP, its answer is a second, sub-second view of its clock.
     let ntp = async {
-        super::ntp::ask(SocketAddr::new(address, params.ntp_port), deadline)
+        context
+            .probes
+            .ntp(SocketAddr::new(address, params.ntp_port), deadline)
             .await
             .ok()
             .map(|(answer, _)| answer.offset_ms)
     };
-    let (kdc, ldap, ntp_offset) = tokio::join!(kdc, ldap, ntp);
-    let kdc_offset = kdc.as_ref().ok().map(|answer| answer.offset_ms);
+    tokio::pin!(kdc, ldap, ntp);
+    // All three are asked at once; the first authoritative answer ends the wait: the KDC's
+    // stime (what Kerberos itself compares), else NTP, else the rootDSE.
+    let (mut kdc_seen, mut ntp_seen, mut ldap_seen) = (None, None, None);
+    loop {
+        let decided = matches!(
+            (&kdc_seen, &ntp_seen, &ldap_seen),
+            (Some(Ok(_)), _, _)
+                | (Some(Err(_)), Some(Some(_)), _)
+                | (Some(Err(_)), Some(None), Some(_))
+        );
+        if decided {
+            break;
+        }
+        tokio::select! {
+            answer = &mut kdc, if kdc_seen.is_none() => kdc_seen = Some(answer),
+            answer = &mut ntp, if ntp_seen.is_none() => ntp_seen = Some(answer),
+            answer = &mut ldap, if ldap_seen.is_none() => ldap_seen = Some(answer),
+        }
+    }
+    let kdc_offset = match &kdc_seen {
+        Some(Ok(seen)) => Some(seen.offset_ms),
+        _ => None,
+    };
+    let ntp_offset = ntp_seen.flatten();
+    let ldap = ldap_seen.flatten();
     let (offset_ms, source) = match (kdc_offset, ntp_offset, &ldap) {
         (Some(offset), _, _) => (Some(offset), Some(ClockSource::Kdc)),
         (None, Some(offset), _) => (Some(offset), Some(ClockSource::Ntp)),
@@ -131,7 +159,10 @@ pub async fn observe(
     Ok(Evidence {
         address,
         kdc_offset_ms: kdc_offset,
-        kdc_error: kdc.as_ref().err().map(ToString::to_string),
+        kdc_error: match kdc_seen {
+            Some(Err((_, error))) => Some(error),
+            _ => None,
+        },
         rootdse_current_time: ldap.as_ref().map(|(text, _)| text.clone()),
         rootdse_offset_ms: ldap.as_ref().map(|(_, offset)| *offset),
         ntp_offset_ms: ntp_offset,

@@ -2,6 +2,7 @@
 //! servers, the bind password and the trust stores (loaded on first use). Facts learnt during
 //! the run are not here: they come from the runner's board as `Inputs`.
 
+use super::shared_probes::SharedProbes;
 use crate::facts::{DomainController, ProxyDiscovery};
 use crate::probe::inspection::{PublicRoots, PUBLIC_ROOTS_ENV};
 use crate::probe::tls::Trust;
@@ -16,6 +17,8 @@ pub struct CheckContext {
     /// The DNS servers asked, each separately; Err when the system has none.
     pub dns_servers: Result<Vec<SocketAddr>, String>,
     pub password: Option<Secret>,
+    /// The KDC's and the time service's answers, asked once per DC and shared by the checks.
+    pub probes: SharedProbes,
     trust: OnceCell<Result<Trust, String>>,
     endpoint_trust: OnceCell<Result<EndpointTrust, String>>,
 }
@@ -49,6 +52,7 @@ impl CheckContext {
             settings,
             dns_servers,
             password,
+            probes: SharedProbes::default(),
             trust: OnceCell::new(),
             endpoint_trust: OnceCell::new(),
         }
@@ -105,4 +109,6 @@ pub struct Inputs {
     pub chosen_dc: Option<DomainController>,
     /// What proxy discovery found.
     pub proxy: ProxyDiscovery,
+    /// How every DC answered the DC locator's LDAP ping.
+    pub ldap_pings: Vec<crate::facts::PingResult>,
 }

@@ -158,6 +158,9 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
         .map(|a| format!("{} from {}", a.detail, a.server.ip()))
         .collect();
     if targets.is_empty() {
+        if let Some(dead) = dead_servers(evidence) {
+            return dead;
+        }
         let what = if evidence.lists_dcs {
             "no domain controller found: "
         } else {
@@ -201,6 +204,49 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
     } else {
         Judgement::pass(summary)
     }
+}
+
+/// When no DNS server gave a usable answer at all, the servers are the root cause, not the
+/// records: name each server, its port and what it did.
+fn dead_servers(evidence: &Evidence) -> Option<Judgement> {
+    let broken = |a: &ServerAnswer| {
+        a.reach != Reach::Open || matches!(a.result, SrvAnswer::Servfail | SrvAnswer::Refused)
+    };
+    if evidence.servers.is_empty() || !evidence.servers.iter().all(broken) {
+        return None;
+    }
+    let what = |a: &ServerAnswer| match (a.reach, a.result) {
+        (Reach::Open, SrvAnswer::Servfail) => {
+            format!(
+                "answers SERVFAIL for {} (it cannot resolve the AD zone)",
+                evidence.name
+            )
+        }
+        (Reach::Open, _) => format!(
+            "answers REFUSED for {} (it does not serve this client)",
+            evidence.name
+        ),
+        (Reach::Silent, _) => format!("does not answer ({})", a.detail),
+        (Reach::Refused, _) => "refuses the query: nothing listens on its DNS port".to_string(),
+        _ => format!("cannot be asked: {}", a.detail),
+    };
+    let finding = match evidence.servers.as_slice() {
+        [one] => format!(
+            "the DNS server {} {}: this device can find no domain controller through it",
+            one.server,
+            what(one)
+        ),
+        many => format!(
+            "no DNS server answers usably, so this device can find no domain controller: {}",
+            many.iter()
+                .map(|a| format!("{} {}", a.server, what(a)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Some(Judgement::fail(finding).with_remedy(
+        "Make the DNS server answer: check that it runs and that UDP and TCP 53 are open from this network to it, or give the device a DNS server that does (DHCP option 6, or `dns_servers` in the profile). A server that answers SERVFAIL or REFUSED must serve or forward the AD zone (conditional forwarder to the DCs) and allow this network to query it.",
+    ))
 }
 
 /// A server's SRV answer and, per target, the addresses the same server gave.

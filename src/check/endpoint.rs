@@ -773,7 +773,7 @@ async fn ntp(
     let address = SocketAddr::new(ip, endpoint.port);
     evidence.hop.resolved = Some(resolved);
     evidence.hop.address = Some(address);
-    match super::ntp::ask(address, deadline).await {
+    match context.probes.ntp(address, deadline).await {
         Ok((answer, _)) => {
             evidence.hop.reach = Some(Reach::Open);
             evidence.ntp = Some(super::ntp::answer_of(&answer));

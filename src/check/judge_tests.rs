@@ -183,6 +183,60 @@ fn dns_srv_table() {
 }
 
 #[test]
+fn a_dns_server_that_does_not_answer_is_the_root_cause_with_its_own_remedy() {
+    use dns_srv::SrvAnswer::{None as NoAnswer, Nxdomain, Servfail};
+    let p: dns_srv::Params = params(r#"name = "_ldap._tcp.dc._msdcs.{domain}""#);
+    let evidence = |servers| dns_srv::Evidence {
+        name: "_ldap._tcp.dc._msdcs.corp.example".into(),
+        lists_dcs: true,
+        servers,
+        targets: vec![],
+    };
+    let refused = dns_srv::ServerAnswer {
+        reach: Reach::Refused,
+        ..srv_server("10.0.0.3:53", NoAnswer, "refused")
+    };
+    let rows = [
+        (
+            evidence(vec![srv_server("10.0.0.98:53", NoAnswer, "no answer within 2s")]),
+            Exactly("the DNS server 10.0.0.98:53 does not answer (no answer within 2s): this device can find no domain controller through it"),
+        ),
+        (
+            evidence(vec![srv_server("10.0.0.1:53", Servfail, "SERVFAIL")]),
+            Exactly("the DNS server 10.0.0.1:53 answers SERVFAIL for _ldap._tcp.dc._msdcs.corp.example (it cannot resolve the AD zone): this device can find no domain controller through it"),
+        ),
+        (
+            evidence(vec![srv_server("10.0.0.98:53", NoAnswer, "no answer within 2s"), refused]),
+            Exactly("no DNS server answers usably, so this device can find no domain controller: 10.0.0.98:53 does not answer (no answer within 2s); 10.0.0.3:53 refuses the query: nothing listens on its DNS port"),
+        ),
+    ];
+    for (row, (evidence, says)) in rows.iter().enumerate() {
+        let judged = dns_srv::judge(&p, evidence);
+        assert_row(row, &judged, Status::Fail, says);
+        assert!(
+            judged
+                .remedy
+                .as_deref()
+                .is_some_and(|r| r.contains("UDP and TCP 53")),
+            "row {row}: {:?}",
+            judged.remedy
+        );
+    }
+    // One server that answers NXDOMAIN is about the records, not the server.
+    let nxdomain = evidence(vec![
+        srv_server("10.0.0.98:53", NoAnswer, "no answer within 2s"),
+        srv_server("10.0.0.1:53", Nxdomain, "NXDOMAIN"),
+    ]);
+    let judged = dns_srv::judge(&p, &nxdomain);
+    assert_eq!(judged.remedy, None);
+    assert!(
+        judged.finding.starts_with("no domain controller found"),
+        "{}",
+        judged.finding
+    );
+}
+
+#[test]
 fn icmp_table() {
     let p: icmp::Params = params("");
     let evidence = |received: u8, rtt_ms: &[f64], errors: &[&str]| icmp::Evidence {
@@ -587,6 +641,7 @@ fn locator_table() {
         tried: vec![locator::Step {
             step: "any DC of the domain".into(),
             candidates: 2,
+            answered: 1,
         }],
         chosen: s("dc1.corp.example"),
         address: Some(ip("10.0.0.10")),
@@ -595,6 +650,10 @@ fn locator_table() {
         client_site: s(client_site),
         closest: Some(true),
         rtt_ms: Some(2.0),
+        checked: vec!["dc1.corp.example".into()],
+        checked_because: "the chosen DC".into(),
+        listed: 2,
+        answered: 1,
     };
     let nobody = locator::Evidence {
         chosen: None,
@@ -1749,4 +1808,49 @@ fn dispatcher_routes_to_the_kind_and_refuses_mismatched_evidence() {
     let icmp_params = Kind::Icmp.params(table("")).unwrap();
     assert_eq!(judge(&icmp_params, &icmp_evidence).status, Status::Pass);
     assert_eq!(judge(&icmp_params, &tcp_evidence).status, Status::Error);
+}
+
+#[test]
+fn census_table() {
+    use crate::facts::PingAnswer;
+    let p: census::Params = params("named = 2");
+    let entry = |host: &str, answer: PingAnswer, site: Option<&str>| census::CensusEntry {
+        host: host.into(),
+        address: Some(ip("10.0.0.10")),
+        answer,
+        rtt_ms: (answer == PingAnswer::Answered).then_some(1.0),
+        site: site.map(String::from),
+    };
+    let evidence = |dcs: Vec<census::CensusEntry>| census::Evidence {
+        domain: "corp.example".into(),
+        listed: dcs.len(),
+        answered: dcs
+            .iter()
+            .filter(|e| e.answer == PingAnswer::Answered)
+            .count(),
+        dcs,
+    };
+    let live = |host: &str, site: &str| entry(host, PingAnswer::Answered, Some(site));
+    let dead = |host: &str| entry(host, PingAnswer::Silent, None);
+    let rows = [
+        (
+            evidence(vec![live("dc1", "HQ"), live("dc2", "Branch")]),
+            Status::Pass,
+            Exactly("all 2 DCs answer the LDAP ping in sites Branch, HQ"),
+        ),
+        (
+            evidence(vec![live("dc1", "HQ"), dead("x1"), dead("x2"), dead("x3")]),
+            Status::Warn,
+            Exactly("3 of 4 DCs do not answer the LDAP ping from this network: x1, x2, and 1 more; the one that answers is in site HQ"),
+        ),
+        (
+            evidence(vec![dead("x1"), entry("x2", PingAnswer::Unsent, None)]),
+            Status::Fail,
+            Contains(&["2 of 2 DCs do not answer", "x1, x2", "0x80070774"]),
+        ),
+        (evidence(vec![]), Status::Fail, Exactly("DNS lists no DC to ping")),
+    ];
+    for (row, (evidence, status, says)) in rows.iter().enumerate() {
+        assert_row(row, &census::judge(&p, evidence), *status, says);
+    }
 }

@@ -4,7 +4,6 @@
 use super::context::CheckContext;
 use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
 use crate::model::Reach;
-use crate::probe::kerberos::{as_req, KerberosProbeError};
 use crate::probe::tcp::millis;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -47,15 +46,6 @@ pub struct Evidence {
     pub offset_ms: Option<f64>,
 }
 
-pub fn reach_of(error: &KerberosProbeError) -> Reach {
-    match error {
-        KerberosProbeError::Silent(..) => Reach::Silent,
-        KerberosProbeError::Refused(_) => Reach::Refused,
-        KerberosProbeError::Io(_) => Reach::Unreachable,
-        KerberosProbeError::Malformed(_) => Reach::Malformed,
-    }
-}
-
 pub async fn observe(
     params: &Params,
     address: IpAddr,
@@ -63,30 +53,32 @@ pub async fn observe(
     deadline: Instant,
 ) -> Result<Evidence, NotObserved> {
     let target = SocketAddr::new(address, params.port);
-    Ok(
-        match as_req(target, &context.settings.domain, deadline).await {
-            Ok(answer) => Evidence {
-                address: target,
-                reach: Reach::Open,
-                error: None,
-                rtt_ms: Some(millis(answer.rtt)),
-                error_code: Some(answer.error.error_code),
-                error_name: answer.error.error_name().map(String::from),
-                realm: Some(answer.error.realm.clone()),
-                offset_ms: Some(answer.offset_ms),
-            },
-            Err(error) => Evidence {
-                address: target,
-                reach: reach_of(&error),
-                error: Some(error.to_string()),
-                rtt_ms: None,
-                error_code: None,
-                error_name: None,
-                realm: None,
-                offset_ms: None,
-            },
+    let answer = context
+        .probes
+        .kdc(target, &context.settings.domain, deadline)
+        .await;
+    Ok(match answer {
+        Ok(answer) => Evidence {
+            address: target,
+            reach: Reach::Open,
+            error: None,
+            rtt_ms: Some(millis(answer.rtt)),
+            error_code: Some(answer.error_code),
+            error_name: answer.error_name,
+            realm: Some(answer.realm),
+            offset_ms: Some(answer.offset_ms),
         },
-    )
+        Err((reach, error)) => Evidence {
+            address: target,
+            reach,
+            error: Some(error),
+            rtt_ms: None,
+            error_code: None,
+            error_name: None,
+            realm: None,
+            offset_ms: None,
+        },
+    })
 }
 
 pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {

@@ -1,14 +1,19 @@
-//! `dc.locator`: the DC locator as Windows runs it (MS-ADTS 6.3.6.1). DCs of the client's site
-//! first, an LDAP ping to each, the first to answer wins; if that DC names another site as the
-//! client's, ask again for that site; fall back to any DC. Reports the chosen DC and why.
+//! `dc.locator`: the DC locator as Windows runs it (MS-ADTS 6.3.6.1). LDAP pings to the DCs of
+//! the client's site first, in RFC 2782 order and all in flight at once, the first to answer
+//! wins; if that DC names another site as the client's, ask again for that site; fall back to
+//! any DC. Reports the chosen DC and why, and provides the DCs this device will use: the
+//! chosen one, then the others of its site, capped by `[dc] max_checked`, plus `[dc]
+//! always_check`. Only those get the deep per-DC checks, so a domain of hundreds of DCs costs
+//! what the device itself would touch.
 
+use super::cldap::NetlogonReply;
 use super::context::{CheckContext, Inputs};
 use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
 use crate::facts::DomainController;
-use crate::probe::cldap::{ping, Pong};
+use crate::facts::{PingAnswer, PingResult};
+use crate::probe::cldap::{ping_many, PingOutcome};
 use crate::probe::dns::query;
 use crate::probe::tcp::millis;
-use futures::stream::{FuturesUnordered, StreamExt};
 use hickory_proto::rr::RecordType;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +23,7 @@ pub const SPEC: KindSpec = KindSpec {
     name: "dc.locator",
     fan_out: FanOut::Once,
     needs: &[Fact::Dcs],
-    can_provide: &[Fact::ChosenDc],
+    can_provide: &[Fact::ChosenDc, Fact::CheckedDcs, Fact::LdapPings],
     needs_password: false,
     summary: "the DC locator: site-aware LDAP pings over the DC list, the first answer wins",
 };
@@ -37,9 +42,12 @@ fn default_port() -> u16 {
 
 /// One round of LDAP pings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LocatorStep")]
 pub struct Step {
     pub step: String,
     pub candidates: usize,
+    /// How many of them answered before the round ended (the first answer ends it).
+    pub answered: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -56,34 +64,28 @@ pub struct Evidence {
     pub client_site: Option<String>,
     pub closest: Option<bool>,
     pub rtt_ms: Option<f64>,
+    /// The DCs that get every per-DC check, and why those.
+    pub checked: Vec<String>,
+    pub checked_because: String,
+    /// How many DCs the domain lists in all, and how many answered the one ping each got.
+    pub listed: usize,
+    pub answered: usize,
 }
 
-/// The first DC of `candidates` to answer the LDAP ping, with its answer.
-async fn first_answer(
-    candidates: &[DomainController],
-    domain: &str,
-    port: u16,
-    deadline: Instant,
-) -> Option<(DomainController, Pong)> {
-    let mut pings: FuturesUnordered<_> = candidates
-        .iter()
-        .filter_map(|dc| Some((dc, dc.address()?)))
-        .map(|(dc, address)| async move {
-            (
-                dc,
-                ping(SocketAddr::new(address, port), domain, deadline).await,
-            )
-        })
-        .collect();
-    while let Some((dc, result)) = pings.next().await {
-        if let Ok(pong) = result {
-            return Some((dc.clone(), pong));
-        }
-    }
-    None
+/// What `observe` found: the evidence and the facts.
+pub struct Located {
+    pub evidence: Evidence,
+    pub chosen: Option<DomainController>,
+    pub checked: Vec<DomainController>,
+    /// How every DC answered the one LDAP ping it got, in the DC list's order.
+    pub pings: Vec<PingResult>,
 }
 
-/// The DCs of `site` as DNS lists them, taken from the known DC list.
+/// The share of the check's time the LDAP ping round may take: the rest is for the site's DNS
+/// query after it.
+const ROUND_SHARE: (u32, u32) = (2, 3);
+
+/// The DCs of `site` as DNS lists them, in the known DC list's (RFC 2782) order.
 async fn site_dcs(
     site: &str,
     dcs: &[DomainController],
@@ -99,10 +101,14 @@ async fn site_dcs(
     };
     for server in servers {
         if let Ok(answer) = query(*server, &name, RecordType::SRV, deadline).await {
-            let hosts: Vec<String> = answer.srv.iter().map(|r| r.target.clone()).collect();
+            let hosts: Vec<String> = answer
+                .srv
+                .iter()
+                .map(|r| r.target.to_ascii_lowercase())
+                .collect();
             return dcs
                 .iter()
-                .filter(|dc| hosts.contains(&dc.hostname))
+                .filter(|dc| hosts.contains(&dc.hostname.to_ascii_lowercase()))
                 .cloned()
                 .collect();
         }
@@ -110,63 +116,111 @@ async fn site_dcs(
     Vec::new()
 }
 
-/// The evidence, and the chosen DC for the board.
+/// The DC of `candidates` whose answer came first.
+fn first_of<'a>(
+    candidates: &[DomainController],
+    pings: &'a [PingResult],
+) -> Option<(DomainController, &'a PingResult)> {
+    candidates
+        .iter()
+        .filter_map(|dc| {
+            let ping = pings.iter().find(|p| p.host == dc.hostname)?;
+            ping.reply.as_ref()?;
+            Some((dc.clone(), ping))
+        })
+        .min_by(|a, b| a.1.rtt_ms.total_cmp(&b.1.rtt_ms))
+}
+
 pub async fn observe(
     params: &Params,
     inputs: &Inputs,
     context: &CheckContext,
     deadline: Instant,
-) -> Result<(Evidence, Option<DomainController>), NotObserved> {
+) -> Result<Located, NotObserved> {
     let domain = &context.settings.domain;
     let dcs = &inputs.dcs;
-    let mut tried = Vec::new();
     let expected_site = context.settings.site.clone();
-    let mut chosen = None;
+    let profile_site_dcs = match &expected_site {
+        Some(site) => site_dcs(site, dcs, context, deadline).await,
+        None => Vec::new(),
+    };
+    // Every DC gets one ping, all at once: the locator's first answer and the census of a
+    // large domain come from the same round, which ends when all answered.
+    let left = deadline.saturating_duration_since(Instant::now());
+    let round_end = Instant::now() + left * ROUND_SHARE.0 / ROUND_SHARE.1;
+    let pings = ping_round(dcs, domain, params.port, round_end).await;
+    let answered = pings.iter().filter(|p| p.reply.is_some()).count();
+    let mut tried = Vec::new();
+    let mut chosen: Option<(DomainController, PingResult, String)> = None;
+    let mut device_site_dcs: Vec<DomainController> = Vec::new();
     if let Some(site) = &expected_site {
-        let candidates = site_dcs(site, dcs, context, deadline).await;
         tried.push(Step {
             step: format!("DCs of the profile's site {site}"),
-            candidates: candidates.len(),
+            candidates: profile_site_dcs.len(),
+            answered: count_answered(&profile_site_dcs, &pings),
         });
-        if let Some((dc, pong)) = first_answer(&candidates, domain, params.port, deadline).await {
-            chosen = Some((
-                dc,
-                pong,
-                format!(
-                    "first to answer of the {} DC(s) in the profile's site {site}",
-                    candidates.len()
-                ),
-            ));
+        if let Some((dc, ping)) = first_of(&profile_site_dcs, &pings) {
+            let reason = format!(
+                "first to answer of the {} DC(s) in the profile's site {site}",
+                profile_site_dcs.len()
+            );
+            chosen = Some((dc, ping.clone(), reason));
         }
+        device_site_dcs = profile_site_dcs;
     }
     if chosen.is_none() {
         tried.push(Step {
             step: "any DC of the domain".to_string(),
             candidates: dcs.len(),
+            answered,
         });
-        if let Some((dc, pong)) = first_answer(dcs, domain, params.port, deadline).await {
-            let client_site = pong.response.client_site.clone();
-            let dc_site = pong.response.dc_site.clone();
-            chosen = Some((dc, pong, "first DC of the domain to answer".to_string()));
+        if let Some((dc, ping)) = first_of(dcs, &pings) {
+            chosen = Some((
+                dc,
+                ping.clone(),
+                "first DC of the domain to answer".to_string(),
+            ));
+            let reply = ping.reply.clone().unwrap_or_default();
             // The answer names this device's site; Windows asks again for a DC there.
-            if !client_site.is_empty() && !client_site.eq_ignore_ascii_case(&dc_site) {
-                let candidates = site_dcs(&client_site, dcs, context, deadline).await;
-                tried.push(Step {
-                    step: format!("DCs of the site the DC named, {client_site}"),
-                    candidates: candidates.len(),
-                });
-                if let Some((dc, pong)) =
-                    first_answer(&candidates, domain, params.port, deadline).await
-                {
-                    chosen = Some((
-                        dc,
-                        pong,
-                        format!("in site {client_site}, which the first DC to answer named as this device's site"),
-                    ));
+            if !reply.client_site.is_empty() {
+                let site = reply.client_site.clone();
+                let candidates = site_dcs(&site, dcs, context, deadline).await;
+                if !site.eq_ignore_ascii_case(&reply.dc_site) {
+                    tried.push(Step {
+                        step: format!("DCs of the site the DC named, {site}"),
+                        candidates: candidates.len(),
+                        answered: count_answered(&candidates, &pings),
+                    });
+                    if let Some((dc, ping)) = first_of(&candidates, &pings) {
+                        chosen = Some((
+                            dc,
+                            ping.clone(),
+                            format!("in site {site}, which the first DC to answer named as this device's site"),
+                        ));
+                    }
+                }
+                if device_site_dcs.is_empty() {
+                    device_site_dcs = candidates;
                 }
             }
         }
     }
+    let answering: Vec<DomainController> = dcs
+        .iter()
+        .filter(|dc| {
+            pings
+                .iter()
+                .any(|p| p.host == dc.hostname && p.reply.is_some())
+        })
+        .cloned()
+        .collect();
+    let (checked, checked_because) = checked_dcs(
+        chosen.as_ref().map(|(dc, _, _)| dc),
+        &device_site_dcs,
+        &answering,
+        dcs,
+        &context.settings.dc,
+    );
     let mut evidence = Evidence {
         domain: domain.clone(),
         expected_site,
@@ -178,19 +232,142 @@ pub async fn observe(
         client_site: None,
         closest: None,
         rtt_ms: None,
+        checked: checked.iter().map(|dc| dc.hostname.clone()).collect(),
+        checked_because,
+        listed: dcs.len(),
+        answered,
     };
-    let Some((dc, pong, reason)) = chosen else {
-        return Ok((evidence, None));
+    if let Some((dc, ping, reason)) = &chosen {
+        let reply = ping.reply.clone().unwrap_or_default();
+        evidence.chosen = Some(dc.hostname.clone());
+        evidence.address = dc.address();
+        evidence.reason = Some(reason.clone());
+        evidence.dc_site = Some(reply.dc_site.clone());
+        evidence.client_site = Some(reply.client_site.clone());
+        evidence.closest = Some(reply.closest);
+        evidence.rtt_ms = Some(ping.rtt_ms);
+    }
+    Ok(Located {
+        evidence,
+        chosen: chosen.map(|(dc, _, _)| dc),
+        checked,
+        pings,
+    })
+}
+
+fn count_answered(candidates: &[DomainController], pings: &[PingResult]) -> usize {
+    candidates
+        .iter()
+        .filter(|dc| {
+            pings
+                .iter()
+                .any(|p| p.host == dc.hostname && p.reply.is_some())
+        })
+        .count()
+}
+
+/// One LDAP ping to every DC with an address, until all answered or `end`.
+async fn ping_round(
+    dcs: &[DomainController],
+    domain: &str,
+    port: u16,
+    end: Instant,
+) -> Vec<PingResult> {
+    let targets: Vec<(usize, SocketAddr)> = dcs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, dc)| Some((i, SocketAddr::new(dc.address()?, port))))
+        .collect();
+    let addresses: Vec<SocketAddr> = targets.iter().map(|(_, a)| *a).collect();
+    let outcomes = ping_many(&addresses, domain, end, |_, _| false).await;
+    let mut results: Vec<PingResult> = dcs
+        .iter()
+        .map(|dc| PingResult {
+            host: dc.hostname.clone(),
+            address: dc.address(),
+            answer: PingAnswer::Unsent,
+            rtt_ms: 0.0,
+            reply: None,
+        })
+        .collect();
+    for ((index, _), outcome) in targets.iter().zip(outcomes) {
+        let Some(result) = results.get_mut(*index) else {
+            continue;
+        };
+        match outcome {
+            PingOutcome::Answered(pong) => {
+                result.answer = PingAnswer::Answered;
+                result.rtt_ms = millis(pong.rtt);
+                result.reply = Some(NetlogonReply::from_pong(&pong));
+            }
+            PingOutcome::Silent => result.answer = PingAnswer::Silent,
+            PingOutcome::Malformed(_) => result.answer = PingAnswer::Malformed,
+            PingOutcome::Unsent(_) => result.answer = PingAnswer::Unsent,
+        }
+    }
+    results
+}
+
+/// The DCs that get every per-DC check: the chosen one, then the others of this device's site
+/// in DNS order, up to `max_checked`; with no answer at all, the first DCs the device would try.
+/// The profile's `always_check` DCs come on top, beyond the cap.
+fn checked_dcs(
+    chosen: Option<&DomainController>,
+    site: &[DomainController],
+    answering: &[DomainController],
+    all: &[DomainController],
+    settings: &crate::profile::DcSettings,
+) -> (Vec<DomainController>, String) {
+    let mut checked: Vec<DomainController> = Vec::new();
+    let push = |dc: &DomainController, list: &mut Vec<DomainController>| {
+        if !list.iter().any(|c| c.hostname == dc.hostname) {
+            list.push(dc.clone());
+        }
     };
-    let response = &pong.response;
-    evidence.chosen = Some(dc.hostname.clone());
-    evidence.address = dc.address();
-    evidence.reason = Some(reason);
-    evidence.dc_site = Some(response.dc_site.clone());
-    evidence.client_site = Some(response.client_site.clone());
-    evidence.closest = Some(response.flags.is_closest());
-    evidence.rtt_ms = Some(millis(pong.rtt));
-    Ok((evidence, Some(dc)))
+    let because = match chosen {
+        Some(chosen) => {
+            push(chosen, &mut checked);
+            // Its site's DCs first, answering or not (the device will use them), then any other
+            // that answers (where it can fail over), so a small domain is checked whole.
+            for dc in site.iter().chain(answering.iter()) {
+                if checked.len() >= settings.max_checked {
+                    break;
+                }
+                push(dc, &mut checked);
+            }
+            format!(
+                "the chosen DC, then the DCs of this device's site and the others that answer, at most {}",
+                settings.max_checked
+            )
+        }
+        None => {
+            let order = if site.is_empty() { all } else { site };
+            for dc in order.iter().take(settings.max_checked) {
+                push(dc, &mut checked);
+            }
+            format!(
+                "no DC answered: the first {} DCs this device would try",
+                settings.max_checked
+            )
+        }
+    };
+    let mut always = 0;
+    for dc in all {
+        if settings
+            .always_check
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(&dc.hostname))
+        {
+            push(dc, &mut checked);
+            always += 1;
+        }
+    }
+    let because = if always > 0 {
+        format!("{because}, and the profile's [dc] always_check")
+    } else {
+        because
+    };
+    (checked, because)
 }
 
 pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
@@ -214,5 +391,45 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
             }
         )),
         _ => Judgement::pass(finding),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::DcSettings;
+
+    fn dc(name: &str) -> DomainController {
+        DomainController {
+            hostname: name.to_string(),
+            port: 389,
+            priority: 0,
+            weight: 100,
+            addresses: vec!["10.0.0.1".parse().unwrap()],
+            listed_by: vec![],
+        }
+    }
+
+    fn names(list: &[DomainController]) -> Vec<&str> {
+        list.iter().map(|d| d.hostname.as_str()).collect()
+    }
+
+    #[test]
+    fn the_chosen_dc_comes_first_then_its_site_up_to_the_cap_then_the_profiles_own() {
+        let all: Vec<DomainController> = ["a", "b", "c", "d", "e", "f", "x"].map(dc).to_vec();
+        let site: Vec<DomainController> = ["b", "c", "d"].map(dc).to_vec();
+        let settings = DcSettings {
+            max_checked: 3,
+            always_check: vec!["x".to_string()],
+        };
+        let answering: Vec<DomainController> = ["a", "c", "d", "f"].map(dc).to_vec();
+        let (checked, because) = checked_dcs(Some(&dc("c")), &site, &answering, &all, &settings);
+        // b is of the site (silent, still checked); a answers from another site, but the cap
+        // is reached first.
+        assert_eq!(names(&checked), vec!["c", "b", "d", "x"]);
+        assert!(because.contains("at most 3") && because.contains("always_check"));
+        let (none, because) = checked_dcs(None, &[], &[], &all, &DcSettings::default());
+        assert_eq!(names(&none), vec!["a", "b", "c", "d", "e"]);
+        assert!(because.starts_with("no DC answered"), "{because}");
     }
 }

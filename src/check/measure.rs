@@ -58,6 +58,7 @@ impl Evidence {
             }
             Evidence::Clock(e) => m.clock_offset = e.offset_ms,
             Evidence::Locator(e) => m.rtt("ldap_ping", e.rtt_ms),
+            Evidence::Census(_) => {}
             Evidence::Tcp(e) => m.rtt("connect", e.connect_ms),
             Evidence::LdapRootDse(e) => {
                 m.rtt("connect", e.connect_ms);

@@ -3,6 +3,7 @@
 //! (fan-out, facts, password), typed `Params` read from the catalog, an `observe` that does all
 //! the I/O and returns typed `Evidence`, and a pure `judge`.
 
+pub mod census;
 pub mod cldap;
 pub mod clock;
 pub mod context;
@@ -21,6 +22,7 @@ pub mod measure;
 pub mod ntp;
 pub mod route;
 pub mod shape;
+pub mod shared_probes;
 pub mod tcp;
 pub mod vpn_tcp;
 pub mod vpn_tls;
@@ -43,6 +45,7 @@ pub enum Kind {
     Ntp,
     Clock,
     Locator,
+    Census,
     Tcp,
     LdapRootDse,
     LdapBind,
@@ -55,7 +58,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -64,6 +67,7 @@ impl Kind {
         Kind::Ntp,
         Kind::Clock,
         Kind::Locator,
+        Kind::Census,
         Kind::Tcp,
         Kind::LdapRootDse,
         Kind::LdapBind,
@@ -85,6 +89,7 @@ impl Kind {
             Kind::Ntp => &ntp::SPEC,
             Kind::Clock => &clock::SPEC,
             Kind::Locator => &locator::SPEC,
+            Kind::Census => &census::SPEC,
             Kind::Tcp => &tcp::SPEC,
             Kind::LdapRootDse => &ldap_rootdse::SPEC,
             Kind::LdapBind => &ldap_bind::SPEC,
@@ -128,6 +133,7 @@ impl Kind {
             Kind::Ntp => Params::Ntp(value.try_into()?),
             Kind::Clock => Params::Clock(value.try_into()?),
             Kind::Locator => Params::Locator(value.try_into()?),
+            Kind::Census => Params::Census(value.try_into()?),
             Kind::Tcp => Params::Tcp(value.try_into()?),
             Kind::LdapRootDse => Params::LdapRootDse(value.try_into()?),
             Kind::LdapBind => Params::LdapBind(value.try_into()?),
@@ -153,6 +159,7 @@ pub enum Params {
     Ntp(ntp::Params),
     Clock(clock::Params),
     Locator(locator::Params),
+    Census(census::Params),
     Tcp(tcp::Params),
     LdapRootDse(ldap_rootdse::Params),
     LdapBind(ldap_bind::Params),
@@ -187,6 +194,8 @@ pub enum Evidence {
     Clock(clock::Evidence),
     #[serde(rename = "dc.locator")]
     Locator(locator::Evidence),
+    #[serde(rename = "dc.census")]
+    Census(census::Evidence),
     #[serde(rename = "tcp")]
     Tcp(tcp::Evidence),
     #[serde(rename = "ldap.rootdse")]
@@ -213,6 +222,8 @@ pub struct Observation {
     pub evidence: Evidence,
     pub dcs: Option<Vec<DomainController>>,
     pub chosen_dc: Option<DomainController>,
+    pub checked_dcs: Option<Vec<DomainController>>,
+    pub ldap_pings: Option<Vec<crate::facts::PingResult>>,
     pub proxy: Option<ProxyDiscovery>,
 }
 
@@ -222,6 +233,8 @@ impl From<Evidence> for Observation {
             evidence,
             dcs: None,
             chosen_dc: None,
+            checked_dcs: None,
+            ldap_pings: None,
             proxy: None,
         }
     }
@@ -270,11 +283,16 @@ pub async fn observe(
             }
         }
         (Params::Locator(p), Target::Once, _) => {
-            let (evidence, chosen_dc) = locator::observe(p, inputs, context, deadline).await?;
+            let located = locator::observe(p, inputs, context, deadline).await?;
             Observation {
-                chosen_dc,
-                ..Evidence::Locator(evidence).into()
+                chosen_dc: located.chosen,
+                checked_dcs: Some(located.checked),
+                ldap_pings: Some(located.pings),
+                ..Evidence::Locator(located.evidence).into()
             }
+        }
+        (Params::Census(p), Target::Once, _) => {
+            Evidence::Census(census::observe(p, inputs, context)).into()
         }
         (Params::Directory(p), Target::Once, _) => {
             Evidence::Directory(directory::observe(p, inputs, context, deadline).await?).into()
@@ -299,7 +317,7 @@ pub async fn observe(
             Evidence::Kpasswd(kpasswd::observe(p, address, deadline).await?).into()
         }
         (Params::Ntp(p), _, Some((_, address))) => {
-            Evidence::Ntp(ntp::observe(p, address, deadline).await?).into()
+            Evidence::Ntp(ntp::observe(p, address, context, deadline).await?).into()
         }
         (Params::Clock(p), _, Some((_, address))) => {
             Evidence::Clock(clock::observe(p, address, context, deadline).await?).into()
@@ -342,6 +360,7 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::Ntp(p), Evidence::Ntp(e)) => ntp::judge(p, e),
         (Params::Clock(p), Evidence::Clock(e)) => clock::judge(p, e),
         (Params::Locator(p), Evidence::Locator(e)) => locator::judge(p, e),
+        (Params::Census(p), Evidence::Census(e)) => census::judge(p, e),
         (Params::Tcp(p), Evidence::Tcp(e)) => tcp::judge(p, e),
         (Params::LdapRootDse(p), Evidence::LdapRootDse(e)) => ldap_rootdse::judge(p, e),
         (Params::LdapBind(p), Evidence::LdapBind(e)) => ldap_bind::judge(p, e),

@@ -1,14 +1,14 @@
 //! `ntp`: the time service of a DC on UDP 123, asked in SNTP; its answer also gives the DC's
-//! clock. `ask` is the one SNTP exchange every kind uses.
+//! clock (the exchange is shared with `clock`, see `shared_probes`).
 
+use super::context::CheckContext;
 use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
 use crate::model::Reach;
-use crate::probe::ntp::{query, NtpProbeError};
 use crate::probe::tcp::millis;
 use crate::wire::ntp::NtpResponse;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub const SPEC: KindSpec = KindSpec {
     name: "ntp",
@@ -53,25 +53,6 @@ pub struct Evidence {
     pub answer: Option<NtpAnswer>,
 }
 
-/// One SNTP exchange: the decoded answer and the round trip, or how the server answered.
-pub async fn ask(
-    address: SocketAddr,
-    deadline: Instant,
-) -> Result<(NtpResponse, Duration), (Reach, String)> {
-    match query(address, deadline).await {
-        Ok(reply) => Ok((reply.response, reply.rtt)),
-        Err(error) => {
-            let reach = match &error {
-                NtpProbeError::Refused(_) => Reach::Refused,
-                NtpProbeError::Silent { .. } => Reach::Silent,
-                NtpProbeError::Malformed(_) => Reach::Malformed,
-                NtpProbeError::Io(_) => Reach::Unreachable,
-            };
-            Err((reach, error.to_string()))
-        }
-    }
-}
-
 pub fn answer_of(response: &NtpResponse) -> NtpAnswer {
     NtpAnswer {
         stratum: response.stratum,
@@ -84,10 +65,11 @@ pub fn answer_of(response: &NtpResponse) -> NtpAnswer {
 pub async fn observe(
     params: &Params,
     address: IpAddr,
+    context: &CheckContext,
     deadline: Instant,
 ) -> Result<Evidence, NotObserved> {
     let target = SocketAddr::new(address, params.port);
-    Ok(match ask(target, deadline).await {
+    Ok(match context.probes.ntp(target, deadline).await {
         Ok((response, rtt)) => Evidence {
             address: target,
             reach: Reach::Open,

@@ -62,6 +62,11 @@ pub enum Fact {
     Dcs,
     /// The DC the DC locator chose, which the directory checks read.
     ChosenDc,
+    /// The DCs this device will use (the locator's choice, then its site's, capped by the
+    /// profile): the per-DC checks fan out over them, not over every DC of the domain.
+    CheckedDcs,
+    /// How every DC answered the one LDAP ping the DC locator sent it.
+    LdapPings,
     /// What proxy discovery found: the PAC file the endpoint routes come from.
     ProxyRoute,
 }
@@ -71,6 +76,8 @@ impl Fact {
         match self {
             Fact::Dcs => "dcs",
             Fact::ChosenDc => "chosen_dc",
+            Fact::CheckedDcs => "checked_dcs",
+            Fact::LdapPings => "ldap_pings",
             Fact::ProxyRoute => "proxy_route",
         }
     }
@@ -97,6 +104,9 @@ pub struct KindSpec {
 pub struct Judgement {
     pub status: Status,
     pub finding: String,
+    /// A remedy for this finding that replaces the check's own, when the evidence shows a
+    /// different root cause than the check is about (a DNS server that does not answer).
+    pub remedy: Option<String>,
 }
 
 impl Judgement {
@@ -104,6 +114,7 @@ impl Judgement {
         Judgement {
             status: Status::Pass,
             finding: finding.into(),
+            remedy: None,
         }
     }
 
@@ -111,6 +122,7 @@ impl Judgement {
         Judgement {
             status: Status::Warn,
             finding: finding.into(),
+            remedy: None,
         }
     }
 
@@ -118,6 +130,7 @@ impl Judgement {
         Judgement {
             status: Status::Fail,
             finding: finding.into(),
+            remedy: None,
         }
     }
 
@@ -126,7 +139,16 @@ impl Judgement {
         Judgement {
             status: Status::Error,
             finding: finding.into(),
+            remedy: None,
         }
+    }
+}
+
+impl Judgement {
+    /// The same judgement with its own remedy.
+    pub fn with_remedy(mut self, remedy: impl Into<String>) -> Judgement {
+        self.remedy = Some(remedy.into());
+        self
     }
 }
 
