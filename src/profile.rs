@@ -606,6 +606,28 @@ mod tests {
     }
 
     #[test]
+    fn the_dc_section_bounds_how_many_dcs_get_every_check() {
+        let settings = resolve("domain = \"a.test\"\n").unwrap();
+        assert_eq!(settings.dc, DcSettings::default());
+        assert_eq!(settings.dc.max_checked, 5);
+        let settings = resolve(
+            "domain = \"a.test\"\n[dc]\nmax_checked = 2\nalways_check = [\"DC9.A.test.\"]\n",
+        )
+        .unwrap();
+        assert_eq!(settings.dc.max_checked, 2);
+        assert_eq!(settings.dc.always_check, vec!["dc9.a.test".to_string()]);
+        for bad in ["0", "51", "-1"] {
+            let error = resolve(&format!("domain = \"a.test\"\n[dc]\nmax_checked = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(":3:15:") && error.contains("[dc] max_checked must be 1 to 50"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn full_contract_profile_loads() {
         let settings = resolve(include_str!("../fixtures/profiles/full.toml")).unwrap();
         assert_eq!(settings.domain, "corp.example.com");
