@@ -168,18 +168,32 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
         };
         return Judgement::fail(format!("{what}SRV {name} → {}", failing.join("; ")));
     }
-    let listing: Vec<String> = targets
+    // A large domain lists hundreds: name the first few, count the rest (the JSON has all).
+    let mut listing: Vec<String> = targets
         .iter()
+        .take(LISTED)
         .map(|dc| match dc.address() {
             Some(address) => format!("{} ({address})", dc.hostname),
             None => format!("{} (no address)", dc.hostname),
         })
         .collect();
+    if targets.len() > LISTED {
+        listing.push(format!("and {} more", targets.len() - LISTED));
+    }
     let unresolved: Vec<&str> = targets
         .iter()
         .filter(|dc| dc.addresses.is_empty())
         .map(|dc| dc.hostname.as_str())
         .collect();
+    let unresolved_named = if unresolved.len() > LISTED {
+        format!(
+            "{} and {} more",
+            unresolved[..LISTED].join(", "),
+            unresolved.len() - LISTED
+        )
+    } else {
+        unresolved.join(", ")
+    };
     let noun = if evidence.lists_dcs { "DC" } else { "target" };
     let summary = format!(
         "{} {noun}{}: {}",
@@ -198,8 +212,8 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
         ))
     } else if !unresolved.is_empty() {
         Judgement::warn(format!(
-            "{summary}; {} has no address (a stale record?)",
-            unresolved.join(", ")
+            "{summary}; {unresolved_named} {} no address (a stale record?)",
+            if unresolved.len() == 1 { "has" } else { "have" }
         ))
     } else {
         Judgement::pass(summary)
@@ -249,6 +263,13 @@ fn dead_servers(evidence: &Evidence) -> Option<Judgement> {
     ))
 }
 
+/// Targets named in a finding; the evidence lists every one.
+const LISTED: usize = 10;
+
+/// Address lookups in flight at once per DNS server: a domain of thousands of DCs must not
+/// open thousands of sockets.
+const LOOKUPS_IN_FLIGHT: usize = 32;
+
 /// A server's SRV answer and, per target, the addresses the same server gave.
 type ServerResult = (Result<DnsAnswer, DnsError>, Vec<(String, Vec<IpAddr>)>);
 
@@ -259,6 +280,8 @@ async fn ask_server(server: SocketAddr, name: &str, deadline: Instant) -> Server
     let Ok(srv) = &answer else {
         return (answer, Vec::new());
     };
+    let semaphore = tokio::sync::Semaphore::new(LOOKUPS_IN_FLIGHT);
+    let in_flight = &semaphore;
     let lookups = srv
         .srv
         .iter()
@@ -274,6 +297,8 @@ async fn ask_server(server: SocketAddr, name: &str, deadline: Instant) -> Server
             if !glue.is_empty() {
                 return (record.target.clone(), glue);
             }
+            // Closed only when the semaphore is dropped, which cannot happen while we wait.
+            let _permit = in_flight.acquire().await.ok();
             let (v4, v6) = tokio::join!(
                 query(server, &record.target, RecordType::A, deadline),
                 query(server, &record.target, RecordType::AAAA, deadline)
