@@ -47,24 +47,3 @@ pub enum ProxyDiscovery {
     /// WPAD's PAC file, fetched and runnable.
     Pac(PacFile),
 }
-
-/// How one DC answered the one LDAP ping the DC locator sent it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PingAnswer {
-    Answered,
-    Silent,
-    Malformed,
-    /// The ping could not be sent, or DNS gave the DC no address.
-    Unsent,
-}
-
-/// One DC's LDAP ping, for the census of a large domain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PingResult {
-    pub host: String,
-    pub address: Option<IpAddr>,
-    pub answer: PingAnswer,
-    pub rtt_ms: f64,
-    pub reply: Option<crate::check::cldap::NetlogonReply>,
-}

@@ -56,7 +56,6 @@ struct State {
     /// The DCs the per-DC checks fan out over, when a check provides them; same encoding.
     checked_dcs: Option<Option<Vec<DomainController>>>,
     chosen_dc: Option<DomainController>,
-    ldap_pings: Vec<crate::facts::PingResult>,
     proxy: ProxyDiscovery,
     /// Instances not finished yet, to report when the deadline cuts the run short.
     pending: HashMap<Key, (Arc<CheckDef>, String)>,
@@ -121,7 +120,6 @@ impl Board {
             dcs: state.dcs.clone().flatten().unwrap_or_default(),
             chosen_dc: state.chosen_dc.clone(),
             proxy: state.proxy.clone(),
-            ldap_pings: state.ldap_pings.clone(),
         })
     }
 }
@@ -559,12 +557,6 @@ fn publish_facts(
             shared
                 .board
                 .with_state(|state| state.chosen_dc = Some(chosen));
-        }
-    }
-    if def.provides.contains(&Fact::LdapPings) {
-        if let Some(pings) = &observation.ldap_pings {
-            let pings = pings.clone();
-            shared.board.with_state(|state| state.ldap_pings = pings);
         }
     }
     if def.provides.contains(&Fact::ProxyRoute) {

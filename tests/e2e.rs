@@ -134,15 +134,22 @@ fn stale_srv_record_is_named_and_other_dcs_still_used() {
         .check_id("dc.srv")
         .finding
         .contains(&format!("{dead} ({BLACKHOLE_IP})")));
-    let rootdse = run.check("ldap.rootdse", dead);
-    assert_eq!(rootdse.status, Status::Fail);
+    // The dead DC is in no site of this device and does not answer: one census line, not a
+    // row per check.
+    let census = run.check_id("dc.census");
+    assert_eq!(census.status, Status::Warn, "{}", census.finding);
     assert!(
-        rootdse.finding.contains("TCP 389 no answer within"),
+        census.finding.starts_with(&format!(
+            "1 of 3 DCs do not answer the LDAP ping from this network: {dead}"
+        )),
         "{}",
-        rootdse.finding
+        census.finding
     );
-    assert_eq!(run.check("dc.ping", dead).status, Status::Fail);
-    assert_eq!(run.check("ldap.bind", dead).status, Status::Skip);
+    assert!(
+        run.report.checks.iter().all(|c| c.target != dead),
+        "{}",
+        run.summary()
+    );
     for dc in ["dc1.corp.jr.test", "dc2.corp.jr.test"] {
         assert_eq!(run.check("ldap.rootdse", dc).status, Status::Pass);
     }
@@ -160,23 +167,70 @@ fn stale_srv_record_is_named_and_other_dcs_still_used() {
 
 #[test]
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
+fn a_dead_dc_the_profile_names_gets_every_check() {
+    let env = TestEnv::acquire();
+    env.fault(&["srv-add", "dead", BLACKHOLE_IP]);
+    let profile = env.write_profile(&format!(
+        "domain = \"corp.jr.test\"\ndns_servers = [\"{DC1_IP}\"]\ntimeout = \"2s\"\n[dc]\nalways_check = [\"dead.corp.jr.test\"]\n"
+    ));
+    let run = env.run(CLIENT, &["--profile", &profile], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    let dead = "dead.corp.jr.test";
+    let rootdse = run.check("ldap.rootdse", dead);
+    assert_eq!(rootdse.status, Status::Fail);
+    assert!(
+        rootdse.finding.contains("TCP 389 no answer within"),
+        "{}",
+        rootdse.finding
+    );
+    assert_eq!(run.check("dc.ping", dead).status, Status::Fail);
+    assert_eq!(run.check("ldap.bind", dead).status, Status::Skip);
+    let locator = run.check_id("dc.locator");
+    assert!(
+        locator.evidence_json()["checked"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(dead)),
+        "{}",
+        locator.evidence_json()
+    );
+}
+
+#[test]
+#[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn one_dc_stopped_is_a_warning_with_the_dc_named() {
     let env = TestEnv::acquire();
     env.fault(&["dc-stop", "2"]);
     let run = env.run(CLIENT, &["--dns-server", DC1_IP], &[]);
     assert_eq!(run.exit_code, 1, "{}", run.summary());
-    let rootdse = run.check("ldap.rootdse", "dc2.corp.jr.test");
-    assert_eq!(rootdse.status, Status::Fail);
+    // DC2 is in the other site and silent: the device does not use it, the census says so.
+    let census = run.check_id("dc.census");
+    assert_eq!(census.status, Status::Warn);
     assert!(
-        rootdse.finding.contains("TCP 389 refused"),
+        census.finding.starts_with(
+            "1 of 2 DCs do not answer the LDAP ping from this network: dc2.corp.jr.test"
+        ) && census
+            .finding
+            .contains("the one that answers is in site Default-First-Site-Name"),
         "{}",
-        rootdse.finding
+        census.finding
     );
     assert_eq!(
         run.check("ldap.rootdse", "dc1.corp.jr.test").status,
         Status::Pass
     );
     assert!(run.report.verdict.summary.contains("dc2.corp.jr.test"));
+
+    // From the branch, DC2 is the device's own site's DC: it gets every check, and they say
+    // what is wrong with it.
+    let run = env.run(BRANCH_CLIENT, &["--dns-server", DC1_IP], &[]);
+    let rootdse = run.check("ldap.rootdse", "dc2.corp.jr.test");
+    assert_eq!(rootdse.status, Status::Fail, "{}", run.summary());
+    assert!(
+        rootdse.finding.contains("TCP 389 refused"),
+        "{}",
+        rootdse.finding
+    );
 }
 
 #[test]
@@ -246,7 +300,21 @@ fn icmp_dropped_while_ldap_answers_is_a_warning() {
 fn tarpit_dc_ends_within_its_timeout() {
     let env = TestEnv::acquire();
     env.fault(&["srv-add", "tarpit", TARPIT_IP]);
-    let run = env.run(CLIENT, &["--dns-server", DC1_IP, "--timeout", "2s"], &[]);
+    let profile = env.write_profile(
+        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
+    );
+    let run = env.run(
+        CLIENT,
+        &[
+            "--profile",
+            &profile,
+            "--dns-server",
+            DC1_IP,
+            "--timeout",
+            "2s",
+        ],
+        &[],
+    );
     let rootdse = run.check("ldap.rootdse", "tarpit.corp.jr.test");
     assert_eq!(rootdse.status, Status::Fail);
     assert!(
@@ -269,9 +337,14 @@ fn tarpit_dc_ends_within_its_timeout() {
 fn the_deadline_holds_and_the_report_says_incomplete() {
     let env = TestEnv::acquire();
     env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    let profile = env.write_profile(
+        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
+    );
     let run = env.run(
         CLIENT,
         &[
+            "--profile",
+            &profile,
             "--dns-server",
             DC1_IP,
             "--timeout",

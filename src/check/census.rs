@@ -1,28 +1,36 @@
-//! `dc.census`: how every DC the domain lists answered the one LDAP ping the DC locator sent
-//! it, summed up in one row. On a segmented network a device reaches only its own site's DCs; that is worth a
+//! `dc.census`: how every DC the domain lists answered its one LDAP ping, summed up in one row. On a segmented network a device reaches only its own site's DCs; that is worth a
 //! warning, not a row per DC.
 
 use super::context::{CheckContext, Inputs};
-use super::shape::{Fact, FanOut, Judgement, KindSpec};
-use crate::facts::PingAnswer;
+use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
+use super::shared_probes::PingAnswer;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::time::Instant;
 
 pub const SPEC: KindSpec = KindSpec {
     name: "dc.census",
     fan_out: FanOut::Once,
-    needs: &[Fact::LdapPings],
+    needs: &[Fact::Dcs],
     can_provide: &[],
     needs_password: false,
-    summary: "the DC locator's one LDAP ping to every DC of the domain, summed up in one row",
+    summary:
+        "one LDAP ping to every DC of the domain (the round the DC locator shares), in one row",
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
+    /// The DCs' CLDAP port.
+    #[serde(default = "default_port")]
+    pub port: u16,
     /// DCs named in the finding when many do not answer.
     #[serde(default = "default_named")]
     pub named: usize,
+}
+
+fn default_port() -> u16 {
+    389
 }
 
 fn default_named() -> usize {
@@ -49,12 +57,28 @@ pub struct Evidence {
     pub dcs: Vec<CensusEntry>,
 }
 
-/// The census comes from the DC locator's round, in which every DC got its one ping: no I/O
-/// here, and no second ping to any DC.
-pub fn observe(params: &Params, inputs: &Inputs, context: &CheckContext) -> Evidence {
-    let _ = params;
-    let dcs: Vec<CensusEntry> = inputs
-        .ldap_pings
+/// The round of pings is shared with the DC locator, whichever starts it: no DC gets two.
+pub async fn observe(
+    params: &Params,
+    inputs: &Inputs,
+    context: &CheckContext,
+    deadline: Instant,
+) -> Result<Evidence, NotObserved> {
+    let domain = context.settings.domain.clone();
+    let mut round = context
+        .probes
+        .ldap_round(&inputs.dcs, &domain, params.port, deadline);
+    let end = tokio::time::Instant::from_std(deadline);
+    // Bounded: the round ends by its own deadline, and this wait by ours.
+    while !round.borrow_and_update().done {
+        match tokio::time::timeout_at(end, round.changed()).await {
+            Ok(Ok(())) => {}
+            _ => break,
+        }
+    }
+    let dcs: Vec<CensusEntry> = round
+        .borrow()
+        .pings
         .iter()
         .map(|ping| CensusEntry {
             host: ping.host.clone(),
@@ -64,15 +88,15 @@ pub fn observe(params: &Params, inputs: &Inputs, context: &CheckContext) -> Evid
             site: ping.reply.as_ref().map(|r| r.dc_site.clone()),
         })
         .collect();
-    Evidence {
-        domain: context.settings.domain.clone(),
+    Ok(Evidence {
+        domain,
         listed: dcs.len(),
         answered: dcs
             .iter()
             .filter(|e| e.answer == PingAnswer::Answered)
             .count(),
         dcs,
-    }
+    })
 }
 
 pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {

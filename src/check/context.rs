@@ -109,6 +109,4 @@ pub struct Inputs {
     pub chosen_dc: Option<DomainController>,
     /// What proxy discovery found.
     pub proxy: ProxyDiscovery,
-    /// How every DC answered the DC locator's LDAP ping.
-    pub ldap_pings: Vec<crate::facts::PingResult>,
 }

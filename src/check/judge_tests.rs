@@ -274,7 +274,7 @@ fn icmp_table() {
     }
 }
 
-fn netlogon(domain: &str, client_site: &str, kdc: bool, paused: bool) -> cldap::NetlogonReply {
+fn netlogon(domain: &str, client_site: &str, kdc: bool, paused: bool) -> netlogon::NetlogonReply {
     let mut flag_names = vec![
         "PDC",
         "GC",
@@ -287,7 +287,7 @@ fn netlogon(domain: &str, client_site: &str, kdc: bool, paused: bool) -> cldap::
     if kdc {
         flag_names.insert(2, "KDC");
     }
-    cldap::NetlogonReply {
+    netlogon::NetlogonReply {
         opcode: if paused { 24 } else { 23 },
         paused,
         flags: "0x000031fd".into(),
@@ -310,7 +310,7 @@ fn netlogon(domain: &str, client_site: &str, kdc: bool, paused: bool) -> cldap::
 #[test]
 fn cldap_table() {
     let p: cldap::Params = params("");
-    let answered = |expected_site: Option<&str>, reply: cldap::NetlogonReply| cldap::Evidence {
+    let answered = |expected_site: Option<&str>, reply: netlogon::NetlogonReply| cldap::Evidence {
         address: sock("10.0.0.10:389"),
         domain: "corp.example".into(),
         expected_site: expected_site.map(String::from),
@@ -1812,7 +1812,7 @@ fn dispatcher_routes_to_the_kind_and_refuses_mismatched_evidence() {
 
 #[test]
 fn census_table() {
-    use crate::facts::PingAnswer;
+    use super::shared_probes::PingAnswer;
     let p: census::Params = params("named = 2");
     let entry = |host: &str, answer: PingAnswer, site: Option<&str>| census::CensusEntry {
         host: host.into(),

@@ -1,29 +1,27 @@
-//! `dc.locator`: the DC locator as Windows runs it (MS-ADTS 6.3.6.1). LDAP pings to the DCs of
-//! the client's site first, in RFC 2782 order and all in flight at once, the first to answer
-//! wins; if that DC names another site as the client's, ask again for that site; fall back to
+//! `dc.locator`: the DC locator as Windows runs it (MS-ADTS 6.3.6.1). Every DC gets one LDAP
+//! ping, all in flight at once; the first of the client's site to answer wins, else the first of
+//! the domain; if that DC names another site as the client's, ask again for that site; fall back to
 //! any DC. Reports the chosen DC and why, and provides the DCs this device will use: the
 //! chosen one, then the others of its site, capped by `[dc] max_checked`, plus `[dc]
 //! always_check`. Only those get the deep per-DC checks, so a domain of hundreds of DCs costs
 //! what the device itself would touch.
 
-use super::cldap::NetlogonReply;
 use super::context::{CheckContext, Inputs};
 use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
+use super::shared_probes::{PingAnswer, PingResult, Round};
 use crate::facts::DomainController;
-use crate::facts::{PingAnswer, PingResult};
-use crate::probe::cldap::{ping_many, PingOutcome};
 use crate::probe::dns::query;
-use crate::probe::tcp::millis;
 use hickory_proto::rr::RecordType;
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 pub const SPEC: KindSpec = KindSpec {
     name: "dc.locator",
     fan_out: FanOut::Once,
     needs: &[Fact::Dcs],
-    can_provide: &[Fact::ChosenDc, Fact::CheckedDcs, Fact::LdapPings],
+    can_provide: &[Fact::ChosenDc, Fact::CheckedDcs],
     needs_password: false,
     summary: "the DC locator: site-aware LDAP pings over the DC list, the first answer wins",
 };
@@ -67,7 +65,8 @@ pub struct Evidence {
     /// The DCs that get every per-DC check, and why those.
     pub checked: Vec<String>,
     pub checked_because: String,
-    /// How many DCs the domain lists in all, and how many answered the one ping each got.
+    /// How many DCs the domain lists in all, and how many answered while the locator waited
+    /// (the census has the whole round).
     pub listed: usize,
     pub answered: usize,
 }
@@ -77,13 +76,56 @@ pub struct Located {
     pub evidence: Evidence,
     pub chosen: Option<DomainController>,
     pub checked: Vec<DomainController>,
-    /// How every DC answered the one LDAP ping it got, in the DC list's order.
-    pub pings: Vec<PingResult>,
 }
 
-/// The share of the check's time the LDAP ping round may take: the rest is for the site's DNS
+/// The share of the check's time the locator waits for answers: the rest is for the site's DNS
 /// query after it.
-const ROUND_SHARE: (u32, u32) = (2, 3);
+const WAIT_SHARE: (u32, u32) = (2, 3);
+/// After the first answer, how long other DCs may still answer and count: what the device
+/// would wait for its site's DCs before it settles, at least this, or three of the first
+/// answer's round trips.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// The LDAP pings as they stand once every DC answered, or a short while after the first answer
+/// (a DC that answers later is not one the device would settle on), or at `end`.
+async fn wait_for_answers(mut round: watch::Receiver<Round>, end: Instant) -> Vec<PingResult> {
+    let mut first: Option<Instant> = None;
+    let mut settle = SETTLE;
+    // Each pass waits for a change or the time: at most one pass per DC plus the wake-ups.
+    loop {
+        {
+            let now = round.borrow_and_update();
+            if now.done {
+                break;
+            }
+            if first.is_none() {
+                if let Some(fastest) = now
+                    .pings
+                    .iter()
+                    .filter(|p| p.answer == PingAnswer::Answered)
+                    .map(|p| p.rtt_ms)
+                    .min_by(f64::total_cmp)
+                {
+                    first = Some(Instant::now());
+                    settle = settle.max(Duration::from_secs_f64(3.0 * fastest / 1_000.0));
+                }
+            }
+        }
+        let wake = match first {
+            Some(at) => (at + settle).min(end),
+            None => end,
+        };
+        if Instant::now() >= wake {
+            break;
+        }
+        tokio::select! {
+            changed = round.changed() => if changed.is_err() { break },
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => break,
+        }
+    }
+    let pings = round.borrow().pings.clone();
+    pings
+}
 
 /// The DCs of `site` as DNS lists them, in the known DC list's (RFC 2782) order.
 async fn site_dcs(
@@ -144,11 +186,13 @@ pub async fn observe(
         Some(site) => site_dcs(site, dcs, context, deadline).await,
         None => Vec::new(),
     };
-    // Every DC gets one ping, all at once: the locator's first answer and the census of a
-    // large domain come from the same round, which ends when all answered.
+    // Every DC gets one ping, all at once, in a round the census shares.
+    let round = context
+        .probes
+        .ldap_round(dcs, domain, params.port, deadline);
     let left = deadline.saturating_duration_since(Instant::now());
-    let round_end = Instant::now() + left * ROUND_SHARE.0 / ROUND_SHARE.1;
-    let pings = ping_round(dcs, domain, params.port, round_end).await;
+    let wait_end = Instant::now() + left * WAIT_SHARE.0 / WAIT_SHARE.1;
+    let pings = wait_for_answers(round, wait_end).await;
     let answered = pings.iter().filter(|p| p.reply.is_some()).count();
     let mut tried = Vec::new();
     let mut chosen: Option<(DomainController, PingResult, String)> = None;
@@ -251,7 +295,6 @@ pub async fn observe(
         evidence,
         chosen: chosen.map(|(dc, _, _)| dc),
         checked,
-        pings,
     })
 }
 
@@ -264,48 +307,6 @@ fn count_answered(candidates: &[DomainController], pings: &[PingResult]) -> usiz
                 .any(|p| p.host == dc.hostname && p.reply.is_some())
         })
         .count()
-}
-
-/// One LDAP ping to every DC with an address, until all answered or `end`.
-async fn ping_round(
-    dcs: &[DomainController],
-    domain: &str,
-    port: u16,
-    end: Instant,
-) -> Vec<PingResult> {
-    let targets: Vec<(usize, SocketAddr)> = dcs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, dc)| Some((i, SocketAddr::new(dc.address()?, port))))
-        .collect();
-    let addresses: Vec<SocketAddr> = targets.iter().map(|(_, a)| *a).collect();
-    let outcomes = ping_many(&addresses, domain, end, |_, _| false).await;
-    let mut results: Vec<PingResult> = dcs
-        .iter()
-        .map(|dc| PingResult {
-            host: dc.hostname.clone(),
-            address: dc.address(),
-            answer: PingAnswer::Unsent,
-            rtt_ms: 0.0,
-            reply: None,
-        })
-        .collect();
-    for ((index, _), outcome) in targets.iter().zip(outcomes) {
-        let Some(result) = results.get_mut(*index) else {
-            continue;
-        };
-        match outcome {
-            PingOutcome::Answered(pong) => {
-                result.answer = PingAnswer::Answered;
-                result.rtt_ms = millis(pong.rtt);
-                result.reply = Some(NetlogonReply::from_pong(&pong));
-            }
-            PingOutcome::Silent => result.answer = PingAnswer::Silent,
-            PingOutcome::Malformed(_) => result.answer = PingAnswer::Malformed,
-            PingOutcome::Unsent(_) => result.answer = PingAnswer::Unsent,
-        }
-    }
-    results
 }
 
 /// The DCs that get every per-DC check: the chosen one, then the others of this device's site

@@ -19,6 +19,7 @@ pub mod ldap_bind;
 pub mod ldap_rootdse;
 pub mod locator;
 pub mod measure;
+pub mod netlogon;
 pub mod ntp;
 pub mod route;
 pub mod shape;
@@ -223,7 +224,6 @@ pub struct Observation {
     pub dcs: Option<Vec<DomainController>>,
     pub chosen_dc: Option<DomainController>,
     pub checked_dcs: Option<Vec<DomainController>>,
-    pub ldap_pings: Option<Vec<crate::facts::PingResult>>,
     pub proxy: Option<ProxyDiscovery>,
 }
 
@@ -234,7 +234,6 @@ impl From<Evidence> for Observation {
             dcs: None,
             chosen_dc: None,
             checked_dcs: None,
-            ldap_pings: None,
             proxy: None,
         }
     }
@@ -287,12 +286,11 @@ pub async fn observe(
             Observation {
                 chosen_dc: located.chosen,
                 checked_dcs: Some(located.checked),
-                ldap_pings: Some(located.pings),
                 ..Evidence::Locator(located.evidence).into()
             }
         }
         (Params::Census(p), Target::Once, _) => {
-            Evidence::Census(census::observe(p, inputs, context)).into()
+            Evidence::Census(census::observe(p, inputs, context, deadline).await?).into()
         }
         (Params::Directory(p), Target::Once, _) => {
             Evidence::Directory(directory::observe(p, inputs, context, deadline).await?).into()

@@ -65,8 +65,6 @@ pub enum Fact {
     /// The DCs this device will use (the locator's choice, then its site's, capped by the
     /// profile): the per-DC checks fan out over them, not over every DC of the domain.
     CheckedDcs,
-    /// How every DC answered the one LDAP ping the DC locator sent it.
-    LdapPings,
     /// What proxy discovery found: the PAC file the endpoint routes come from.
     ProxyRoute,
 }
@@ -77,7 +75,6 @@ impl Fact {
             Fact::Dcs => "dcs",
             Fact::ChosenDc => "chosen_dc",
             Fact::CheckedDcs => "checked_dcs",
-            Fact::LdapPings => "ldap_pings",
             Fact::ProxyRoute => "proxy_route",
         }
     }
