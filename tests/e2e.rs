@@ -1000,11 +1000,16 @@ fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
 fn ctrl_c_prints_the_partial_report_marked_incomplete() {
     let env = TestEnv::acquire();
     env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    let profile = env.write_profile(
+        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
+    );
     let child = std::process::Command::new("ip")
         .args(["netns", "exec", CLIENT])
         .arg(env!("CARGO_BIN_EXE_joinready"))
         .args([
             "run",
+            "--profile",
+            &profile,
             "--format",
             "json",
             "--dns-server",

@@ -38,6 +38,13 @@ fn published_dcs(namespace: &str) -> usize {
 
 /// With `fault large-domain fakes` on, the full catalog against the large domain's DNS server.
 fn run_large(env: &TestEnv, namespace: &str, fakes: usize) -> Run {
+    run_large_within(env, namespace, fakes, "2s")
+}
+
+/// The test DNS server (dnsmasq) answers one query at a time, about a millisecond each, so the
+/// 2000 address lookups of a 2000-DC domain need more than 2 s there; a Windows DNS server
+/// sends the addresses with the SRV answer.
+fn run_large_within(env: &TestEnv, namespace: &str, fakes: usize, timeout: &str) -> Run {
     let fakes_arg = fakes.to_string();
     env.fault(&["large-domain", &fakes_arg]);
     assert_eq!(
@@ -49,7 +56,7 @@ fn run_large(env: &TestEnv, namespace: &str, fakes: usize) -> Run {
         namespace,
         &[
             "--timeout",
-            "2s",
+            timeout,
             "--deadline",
             "20s",
             "--dns-server",
@@ -146,14 +153,16 @@ fn assert_bounded_rows(run: &Run) {
 
 #[test]
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
-fn two_hundred_dcs_with_198_dead_find_dc1_quickly_and_count_the_dead() {
+fn two_hundred_dcs_with_198_dead_find_a_live_dc_quickly_and_count_the_dead() {
     let env = TestEnv::acquire();
     let run = run_large(&env, CLIENT, 198);
     assert_finished(&run);
-    assert_eq!(
-        run.check_id("dc.locator").evidence_json()["chosen"],
-        "dc1.corp.jr.test",
-        "{}",
+    // jr-client's subnet is mapped to no AD site, so Windows takes whichever real DC answers
+    // first; never one of the 198 dead ones.
+    let chosen = run.check_id("dc.locator").evidence_json()["chosen"].clone();
+    assert!(
+        chosen == "dc1.corp.jr.test" || chosen == "dc2.corp.jr.test",
+        "chosen {chosen}\n{}",
         run.summary()
     );
     let census = census(&run);
@@ -204,7 +213,7 @@ fn two_hundred_dcs_with_198_dead_the_branch_client_gets_dc2() {
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn two_thousand_dead_dcs_finish_within_the_deadline() {
     let env = TestEnv::acquire();
-    let run = run_large(&env, CLIENT, 2000);
+    let run = run_large_within(&env, CLIENT, 2000, "6s");
     assert_finished(&run);
     let census = census(&run);
     assert!(

@@ -172,7 +172,16 @@ fn dns_black_hole_ends_within_the_timeout() {
         "dc.srv",
         SRV_NAME,
         Status::Fail,
-        &["no answer within 1s from 127.0.0.1"],
+        &[
+            &format!("the DNS server {address} does not answer (no answer within 1s)"),
+            "this device can find no domain controller through it",
+        ],
+    );
+    // Its remedy is about the DNS server, not the records.
+    assert!(
+        run.check_id("dc.srv").remedy.contains("UDP and TCP 53"),
+        "{}",
+        run.check_id("dc.srv").remedy
     );
 }
 
@@ -203,7 +212,7 @@ fn black_hole_in_the_test_environment_ends_within_the_deadline() {
     assert_eq!(srv.status, Status::Fail);
     assert!(
         srv.finding.contains(&format!(
-            "no answer within 2s from {}",
+            "the DNS server {}:53 does not answer (no answer within 2s)",
             support::BLACKHOLE_IP
         )),
         "{}",
@@ -452,6 +461,9 @@ fn a_tarpit_longer_than_the_deadline_gives_an_incomplete_report_in_time() {
         "2s",
         "--only",
         "ldap.rootdse",
+        // No CLDAP here: without the locator the per-DC check runs against every DC listed.
+        "--skip",
+        "dc.locator",
     ];
     args.extend_from_slice(&STAY_LOCAL);
     let run = run_local(&args, &[]);

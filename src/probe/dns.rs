@@ -182,6 +182,14 @@ fn io_error(error: std::io::Error, port: u16) -> DnsError {
 /// Sends the question and waits until `deadline` for our answer. Datagrams that are not it
 /// (garbage, another id) are skipped, but named when no answer comes: a server that answers
 /// wrongly is not a silent one.
+/// A lost datagram (a busy server's full socket buffer, a congested link) is asked again, as
+/// resolvers do, rather than waited out for the whole timeout: after 400 ms, then 800 ms.
+const RETRANSMIT: Sending = Sending {
+    max_sends: 3,
+    first_retransmit: Duration::from_millis(400),
+    max_datagram: datagram::DEFAULT_MAX_DATAGRAM,
+};
+
 async fn udp_exchange(
     server: SocketAddr,
     request: &[u8],
@@ -197,7 +205,7 @@ async fn udp_exchange(
         )),
         Err(e) => Verdict::Malformed(e.to_string()),
     };
-    match datagram::exchange(server, request, Sending::ONCE, deadline, classify).await {
+    match datagram::exchange(server, request, RETRANSMIT, deadline, classify).await {
         Ok(reply) => Ok(reply.value),
         Err(Failure::Refused { .. }) => Err(DnsError::Refused {
             port: server.port(),
