@@ -295,14 +295,18 @@ fn icmp_dropped_while_ldap_answers_is_a_warning() {
     assert_eq!(run.report.verdict.status, VerdictStatus::Warnings);
 }
 
+/// A DC record for the tarpit (TCP accepted, never answered; no LDAP ping answer), and a
+/// profile that has it checked deeply although the device would never settle on it.
+fn add_the_tarpit_as_a_dc(env: &TestEnv) -> String {
+    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
+    env.write_profile("domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n")
+}
+
 #[test]
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn tarpit_dc_ends_within_its_timeout() {
     let env = TestEnv::acquire();
-    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
-    let profile = env.write_profile(
-        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
-    );
+    let profile = add_the_tarpit_as_a_dc(&env);
     let run = env.run(
         CLIENT,
         &[
@@ -336,10 +340,7 @@ fn tarpit_dc_ends_within_its_timeout() {
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn the_deadline_holds_and_the_report_says_incomplete() {
     let env = TestEnv::acquire();
-    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
-    let profile = env.write_profile(
-        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
-    );
+    let profile = add_the_tarpit_as_a_dc(&env);
     let run = env.run(
         CLIENT,
         &[
@@ -999,10 +1000,7 @@ fn kpasswd_and_ntp_answer_over_udp_and_closed_or_silent_ports_are_named() {
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn ctrl_c_prints_the_partial_report_marked_incomplete() {
     let env = TestEnv::acquire();
-    env.fault(&["srv-add", "tarpit", TARPIT_IP]);
-    let profile = env.write_profile(
-        "domain = \"corp.jr.test\"\n[dc]\nalways_check = [\"tarpit.corp.jr.test\"]\n",
-    );
+    let profile = add_the_tarpit_as_a_dc(&env);
     let child = std::process::Command::new("ip")
         .args(["netns", "exec", CLIENT])
         .arg(env!("CARGO_BIN_EXE_joinready"))
