@@ -798,6 +798,12 @@ fn judge_ntp(params: &Params, evidence: &Evidence) -> Judgement {
         answer.stratum,
         answer.offset_ms
     );
+    if !answer.synchronized {
+        return Judgement::warn(format!(
+            "{finding}, but its own clock is not synchronized (stratum {}): Windows does not take time from it",
+            answer.stratum
+        ));
+    }
     if answer.offset_ms.abs() >= params.clock_warn_at.0.as_secs_f64() * 1_000.0 {
         Judgement::warn(format!(
             "{finding}: correct the clock (over {})",

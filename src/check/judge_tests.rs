@@ -514,6 +514,30 @@ fn kpasswd_table() {
 }
 
 #[test]
+fn an_unsynchronized_time_server_is_a_warning() {
+    let p: ntp::Params = params("");
+    let evidence = ntp::Evidence {
+        address: sock("10.0.0.10:123"),
+        reach: Reach::Open,
+        error: None,
+        rtt_ms: Some(1.0),
+        answer: Some(ntp::NtpAnswer {
+            stratum: 16,
+            offset_ms: 5.0,
+            delay_ms: 1.0,
+            reference: "INIT".into(),
+            synchronized: false,
+        }),
+    };
+    assert_row(
+        0,
+        &ntp::judge(&p, &evidence),
+        Status::Warn,
+        &Exactly("NTP answers on UDP 123, but the DC's own clock is not synchronized (stratum 16): Windows does not take time from it; sync the PDC emulator with a reliable source"),
+    );
+}
+
+#[test]
 fn ntp_table() {
     let with: ntp::Params = params(r#"consequence = "clients cannot sync time""#);
     let without: ntp::Params = params("");
@@ -527,6 +551,7 @@ fn ntp_table() {
             offset_ms,
             delay_ms: 1.0,
             reference: "10.0.0.1".into(),
+            synchronized: true,
         }),
     };
     let rows = [
@@ -1597,6 +1622,7 @@ fn ntp_endpoint(offset_ms: Option<f64>, broken: Option<&str>) -> endpoint::Evide
             offset_ms,
             delay_ms: 20.0,
             reference: "GPS".into(),
+            synchronized: true,
         }),
     }
 }

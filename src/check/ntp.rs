@@ -5,7 +5,7 @@ use super::context::CheckContext;
 use super::shape::{FanOut, Judgement, KindSpec, NotObserved};
 use crate::model::Reach;
 use crate::probe::tcp::millis;
-use crate::wire::ntp::NtpResponse;
+use crate::wire::ntp::{Leap, NtpResponse};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -41,6 +41,9 @@ pub struct NtpAnswer {
     pub offset_ms: f64,
     pub delay_ms: f64,
     pub reference: String,
+    /// False when the server says its own clock is not synchronized (leap indicator 3, or
+    /// stratum 0 or 16): Windows' time client does not take time from such a server.
+    pub synchronized: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -59,6 +62,7 @@ pub fn answer_of(response: &NtpResponse) -> NtpAnswer {
         offset_ms: response.offset_ms,
         delay_ms: response.delay_ms,
         reference: response.reference.clone(),
+        synchronized: response.leap != Leap::Unsynchronized && (1..=15).contains(&response.stratum),
     }
 }
 
@@ -94,6 +98,10 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         format!(": {}", params.consequence)
     };
     match &evidence.answer {
+        Some(answer) if !answer.synchronized => Judgement::warn(format!(
+            "NTP answers on UDP {}, but the DC's own clock is not synchronized (stratum {}): Windows does not take time from it; sync the PDC emulator with a reliable source",
+            params.port, answer.stratum
+        )),
         Some(answer) => Judgement::pass(format!(
             "NTP answers on UDP {}: stratum {}, offset {:+.1} ms",
             params.port, answer.stratum, answer.offset_ms
@@ -105,5 +113,36 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
             "{}{consequence}",
             evidence.error.as_deref().unwrap_or("no answer")
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(leap: Leap, stratum: u8) -> NtpResponse {
+        NtpResponse {
+            leap,
+            version: 4,
+            stratum,
+            poll: 6,
+            precision: -20,
+            root_delay_ms: 0.0,
+            root_dispersion_ms: 0.0,
+            reference_id: [0; 4],
+            reference: "LOCL".into(),
+            server_time_unix_nanos: 0,
+            offset_ms: 1.0,
+            delay_ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_server_is_synchronized_only_with_a_real_stratum_and_no_alarm() {
+        assert!(answer_of(&response(Leap::NoWarning, 3)).synchronized);
+        assert!(answer_of(&response(Leap::AddSecond, 1)).synchronized);
+        assert!(!answer_of(&response(Leap::Unsynchronized, 3)).synchronized);
+        assert!(!answer_of(&response(Leap::NoWarning, 16)).synchronized);
+        assert!(!answer_of(&response(Leap::NoWarning, 0)).synchronized);
     }
 }
