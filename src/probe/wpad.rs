@@ -4,7 +4,7 @@
 
 use crate::probe::http::{self, HttpError};
 use crate::probe::tcp::{connect, millis, ConnectError};
-use crate::wire::http::{header, Method, Request};
+use crate::wire::http::{header, Method, NotHttp, Request};
 use crate::wire::wpad::option_252;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -154,7 +154,7 @@ pub async fn fetch_path(
         }
         Err(HttpError::Io { reason, .. }) => return Err(WpadError::Io(reason)),
         Err(HttpError::Unterminated(reason)) => return Err(WpadError::NotHttp(reason)),
-        Err(error @ HttpError::NotHttp(_)) => return Err(WpadError::NotHttp(error.to_string())),
+        Err(HttpError::NotHttp(NotHttp(reason))) => return Err(WpadError::NotHttp(reason)),
         Err(HttpError::TooLarge { .. }) => return Err(WpadError::TooLarge { limit }),
         Err(error @ HttpError::BadChunks) => return Err(WpadError::Io(error.to_string())),
     };
@@ -255,5 +255,21 @@ mod tests {
         .await
         .unwrap_err();
         assert!(matches!(error, WpadError::TooLarge { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_does_not_speak_http_is_named_once() {
+        let address = serve(b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec()).await;
+        let error = fetch(
+            address,
+            "wpad",
+            1024,
+            Instant::now() + Duration::from_secs(2),
+        )
+        .await
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, WpadError::NotHttp(_)), "{text}");
+        assert_eq!(text.matches("the answer is not HTTP").count(), 1, "{text}");
     }
 }
