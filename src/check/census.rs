@@ -14,8 +14,7 @@ pub const SPEC: KindSpec = KindSpec {
     needs: &[Fact::Dcs],
     can_provide: &[],
     needs_password: false,
-    summary:
-        "one LDAP ping to every DC of the domain (the round the DC locator shares), in one row",
+    summary: "one LDAP ping to every DC of the domain, shared with the DC locator, in one row",
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
