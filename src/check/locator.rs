@@ -81,10 +81,10 @@ pub struct Located {
 /// The share of the check's time the locator waits for answers: the rest is for the site's DNS
 /// query after it.
 const WAIT_SHARE: (u32, u32) = (2, 3);
-/// After the first answer, how long other DCs may still answer and count: what the device
-/// would wait for its site's DCs before it settles, at least this, or three of the first
-/// answer's round trips.
-const SETTLE: Duration = Duration::from_millis(300);
+/// After the first answer, how long other DCs may still answer and count: at least this, or
+/// three of the first answer's round trips. It costs nothing when every DC answers (the round
+/// ends then), and a busy DC that answers a little late still counts as one the device uses.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// The LDAP pings as they stand once every DC answered, or a short while after the first answer
 /// (a DC that answers later is not one the device would settle on), or at `end`.
