@@ -65,6 +65,9 @@ pub struct Evidence {
     pub name: String,
     /// Whether this lookup is the one that lists the domain's DCs.
     pub lists_dcs: bool,
+    /// Whether the targets' addresses were asked. A lookup that does not list the DCs skips
+    /// them for a long list: the same DCs are resolved once, by the one that does.
+    pub addresses_looked_up: bool,
     pub servers: Vec<ServerAnswer>,
     /// The union of every server's targets, in RFC 2782 order.
     pub targets: Vec<DomainController>,
@@ -132,12 +135,28 @@ pub async fn observe(
         ));
     };
     let servers = context.dns_servers.clone().map_err(NotObserved::Error)?;
+    let look_up_at_most = if lists_dcs {
+        usize::MAX
+    } else {
+        LOOKUPS_FOR_OTHER_LISTS
+    };
     let results = futures::future::join_all(servers.iter().map(|server| {
         let name = &name;
-        async move { (*server, ask_server(*server, name, deadline).await) }
+        async move {
+            (
+                *server,
+                ask_server(*server, name, look_up_at_most, deadline).await,
+            )
+        }
     }))
     .await;
+    let addresses_looked_up = results.iter().all(|(_, (answer, _))| {
+        answer
+            .as_ref()
+            .map_or(true, |a| a.srv.len() <= look_up_at_most)
+    });
     Ok(Evidence {
+        addresses_looked_up,
         servers: results
             .iter()
             .map(|(server, (result, _))| ServerAnswer::from_result(*server, result))
@@ -201,6 +220,32 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
         if targets.len() == 1 { "" } else { "s" },
         listing.join(", ")
     );
+    if !evidence.addresses_looked_up {
+        let names: Vec<&str> = targets
+            .iter()
+            .take(LISTED)
+            .map(|t| t.hostname.as_str())
+            .collect();
+        let more = targets.len().saturating_sub(LISTED);
+        let more = if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        };
+        let summary = format!(
+            "{} {noun}s: {}{more} (addresses not asked for so long a list)",
+            targets.len(),
+            names.join(", ")
+        );
+        return if failing.is_empty() {
+            Judgement::pass(summary)
+        } else {
+            Judgement::warn(format!(
+                "{summary}; but {}: a device using that server finds nothing",
+                failing.join("; ")
+            ))
+        };
+    }
     if unresolved.len() == targets.len() {
         Judgement::fail(format!(
             "{summary}: none of the targets has an A/AAAA record"
@@ -266,6 +311,11 @@ fn dead_servers(evidence: &Evidence) -> Option<Judgement> {
 /// Targets named in a finding; the evidence lists every one.
 const LISTED: usize = 10;
 
+/// A lookup that does not list the DCs (Kerberos, kpasswd, GC records) resolves its targets only
+/// up to this many: in a domain of thousands of DCs, each such list would cost its DNS server
+/// thousands of queries for addresses `dc.srv` already asks.
+const LOOKUPS_FOR_OTHER_LISTS: usize = 50;
+
 /// Address lookups in flight at once per DNS server: a domain of thousands of DCs must not
 /// open thousands of sockets.
 const LOOKUPS_IN_FLIGHT: usize = 32;
@@ -275,11 +325,19 @@ type ServerResult = (Result<DnsAnswer, DnsError>, Vec<(String, Vec<IpAddr>)>);
 
 /// One server's SRV answer with the addresses of its targets, asked of the same server right
 /// after its answer, so a slow server never holds up a fast one.
-async fn ask_server(server: SocketAddr, name: &str, deadline: Instant) -> ServerResult {
+async fn ask_server(
+    server: SocketAddr,
+    name: &str,
+    look_up_at_most: usize,
+    deadline: Instant,
+) -> ServerResult {
     let answer = query(server, name, RecordType::SRV, deadline).await;
     let Ok(srv) = &answer else {
         return (answer, Vec::new());
     };
+    if srv.srv.len() > look_up_at_most {
+        return (answer, Vec::new());
+    }
     let semaphore = tokio::sync::Semaphore::new(LOOKUPS_IN_FLIGHT);
     let in_flight = &semaphore;
     let lookups = srv

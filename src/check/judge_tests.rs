@@ -125,6 +125,7 @@ fn dns_srv_table() {
         |lists_dcs: bool, servers: Vec<dns_srv::ServerAnswer>, targets| dns_srv::Evidence {
             name: "_ldap._tcp.dc._msdcs.corp.example".into(),
             lists_dcs,
+            addresses_looked_up: true,
             servers,
             targets,
         };
@@ -180,6 +181,27 @@ fn dns_srv_table() {
     for (row, (evidence, status, says)) in rows.iter().enumerate() {
         assert_row(row, &dns_srv::judge(&p, evidence), *status, says);
     }
+    // A long list that is not the DC list: its addresses are not asked, nor judged.
+    let long = dns_srv::Evidence {
+        addresses_looked_up: false,
+        ..evidence(
+            false,
+            vec![ok()],
+            (0..60)
+                .map(|i| dc(&format!("dc{i:02}.corp.example"), &[]))
+                .collect(),
+        )
+    };
+    assert_row(
+        0,
+        &dns_srv::judge(&p, &long),
+        Status::Pass,
+        &Contains(&[
+            "60 targets: dc00.corp.example, dc01.corp.example",
+            "and 50 more",
+            "addresses not asked",
+        ]),
+    );
 }
 
 #[test]
@@ -189,6 +211,7 @@ fn a_dns_server_that_does_not_answer_is_the_root_cause_with_its_own_remedy() {
     let evidence = |servers| dns_srv::Evidence {
         name: "_ldap._tcp.dc._msdcs.corp.example".into(),
         lists_dcs: true,
+        addresses_looked_up: true,
         servers,
         targets: vec![],
     };

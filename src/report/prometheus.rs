@@ -443,7 +443,7 @@ mod tests {
                     "_ldap",
                     Status::Pass,
                     evidence(
-                        json!({"kind": "dns.srv", "name": "_ldap", "lists_dcs": true, "targets": [],
+                        json!({"kind": "dns.srv", "name": "_ldap", "lists_dcs": true, "addresses_looked_up": true, "targets": [],
                             "servers": [
                             {"server": "10.0.0.1:53", "reach": "open", "result": "records", "detail": "",
                              "rtt_ms": 4.0, "authoritative": true, "over_tcp": false, "records": []},
