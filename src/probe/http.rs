@@ -119,7 +119,6 @@ pub async fn read_head<S>(
 where
     S: AsyncRead + Unpin,
 {
-    let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     // Bounded: each pass adds at least one byte or ends, and MAX_HEAD caps the total.
@@ -132,18 +131,7 @@ where
                 "no end of the headers within {MAX_HEAD} bytes"
             )));
         }
-        let read = match timeout_at(tokio_deadline, stream.read(&mut chunk)).await {
-            Err(_) => {
-                return Err(HttpError::Silent {
-                    step: Step::Read,
-                    waited: deadline.saturating_duration_since(sent),
-                })
-            }
-            Ok(result) => result.map_err(|e| HttpError::Io {
-                step: Step::Read,
-                reason: e.to_string(),
-            })?,
-        };
+        let read = read_some(stream, &mut chunk, sent, deadline).await?;
         if read == 0 {
             // Closed early: whatever came is all there is; a bare status line still counts.
             if head.is_empty() {
@@ -160,6 +148,28 @@ where
     Ok(head)
 }
 
+/// One read by `deadline`; silence is named with the time waited since the request was `sent`.
+async fn read_some<S>(
+    stream: &mut S,
+    chunk: &mut [u8],
+    sent: Instant,
+    deadline: Instant,
+) -> Result<usize, HttpError>
+where
+    S: AsyncRead + Unpin,
+{
+    match timeout_at(tokio::time::Instant::from_std(deadline), stream.read(chunk)).await {
+        Err(_) => Err(HttpError::Silent {
+            step: Step::Read,
+            waited: deadline.saturating_duration_since(sent),
+        }),
+        Ok(result) => result.map_err(|e| HttpError::Io {
+            step: Step::Read,
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// Sends a `Connection: close` request and reads the whole response: until the peer closes or
 /// Content-Length bytes came, never more than `body_limit` bytes of body plus MAX_HEAD of head.
 pub async fn fetch<S>(
@@ -172,25 +182,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let sent = send(stream, request, deadline).await?;
-    let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let too_large = HttpError::TooLarge { limit: body_limit };
     let cap = body_limit.saturating_add(MAX_HEAD);
     let mut received = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
     // Bounded by the byte cap and the deadline.
     loop {
-        let read = match timeout_at(tokio_deadline, stream.read(&mut chunk)).await {
-            Err(_) => {
-                return Err(HttpError::Silent {
-                    step: Step::Read,
-                    waited: deadline.saturating_duration_since(sent),
-                })
-            }
-            Ok(result) => result.map_err(|e| HttpError::Io {
-                step: Step::Read,
-                reason: e.to_string(),
-            })?,
-        };
+        let read = read_some(stream, &mut chunk, sent, deadline).await?;
         if read == 0 {
             break;
         }
