@@ -13,6 +13,7 @@ use crate::facts::DomainController;
 use crate::probe::dns::query;
 use hickory_proto::rr::RecordType;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -161,16 +162,23 @@ async fn site_dcs(
 /// The DC of `candidates` whose answer came first.
 fn first_of<'a>(
     candidates: &[DomainController],
-    pings: &'a [PingResult],
+    replies: &Replies<'a>,
 ) -> Option<(DomainController, &'a PingResult)> {
     candidates
         .iter()
-        .filter_map(|dc| {
-            let ping = pings.iter().find(|p| p.host == dc.hostname)?;
-            ping.reply.as_ref()?;
-            Some((dc.clone(), ping))
-        })
+        .filter_map(|dc| Some((dc.clone(), *replies.get(dc.hostname.as_str())?)))
         .min_by(|a, b| a.1.rtt_ms.total_cmp(&b.1.rtt_ms))
+}
+
+/// The DCs that answered, by host name: thousands of DCs are looked up in it many times.
+type Replies<'a> = HashMap<&'a str, &'a PingResult>;
+
+fn replies_of(pings: &[PingResult]) -> Replies<'_> {
+    pings
+        .iter()
+        .filter(|p| p.reply.is_some())
+        .map(|p| (p.host.as_str(), p))
+        .collect()
 }
 
 pub async fn observe(
@@ -193,7 +201,8 @@ pub async fn observe(
     let left = deadline.saturating_duration_since(Instant::now());
     let wait_end = Instant::now() + left * WAIT_SHARE.0 / WAIT_SHARE.1;
     let pings = wait_for_answers(round, wait_end).await;
-    let answered = pings.iter().filter(|p| p.reply.is_some()).count();
+    let replies = replies_of(&pings);
+    let answered = replies.len();
     let mut tried = Vec::new();
     let mut chosen: Option<(DomainController, PingResult, String)> = None;
     let mut device_site_dcs: Vec<DomainController> = Vec::new();
@@ -201,9 +210,9 @@ pub async fn observe(
         tried.push(Step {
             step: format!("DCs of the profile's site {site}"),
             candidates: profile_site_dcs.len(),
-            answered: count_answered(&profile_site_dcs, &pings),
+            answered: count_answered(&profile_site_dcs, &replies),
         });
-        if let Some((dc, ping)) = first_of(&profile_site_dcs, &pings) {
+        if let Some((dc, ping)) = first_of(&profile_site_dcs, &replies) {
             let reason = format!(
                 "first to answer of the {} DC(s) in the profile's site {site}",
                 profile_site_dcs.len()
@@ -218,7 +227,7 @@ pub async fn observe(
             candidates: dcs.len(),
             answered,
         });
-        if let Some((dc, ping)) = first_of(dcs, &pings) {
+        if let Some((dc, ping)) = first_of(dcs, &replies) {
             chosen = Some((
                 dc,
                 ping.clone(),
@@ -233,9 +242,9 @@ pub async fn observe(
                     tried.push(Step {
                         step: format!("DCs of the site the DC named, {site}"),
                         candidates: candidates.len(),
-                        answered: count_answered(&candidates, &pings),
+                        answered: count_answered(&candidates, &replies),
                     });
-                    if let Some((dc, ping)) = first_of(&candidates, &pings) {
+                    if let Some((dc, ping)) = first_of(&candidates, &replies) {
                         chosen = Some((
                             dc,
                             ping.clone(),
@@ -251,11 +260,7 @@ pub async fn observe(
     }
     let answering: Vec<DomainController> = dcs
         .iter()
-        .filter(|dc| {
-            pings
-                .iter()
-                .any(|p| p.host == dc.hostname && p.reply.is_some())
-        })
+        .filter(|dc| replies.contains_key(dc.hostname.as_str()))
         .cloned()
         .collect();
     let (checked, checked_because) = checked_dcs(
@@ -298,14 +303,10 @@ pub async fn observe(
     })
 }
 
-fn count_answered(candidates: &[DomainController], pings: &[PingResult]) -> usize {
+fn count_answered(candidates: &[DomainController], replies: &Replies<'_>) -> usize {
     candidates
         .iter()
-        .filter(|dc| {
-            pings
-                .iter()
-                .any(|p| p.host == dc.hostname && p.reply.is_some())
-        })
+        .filter(|dc| replies.contains_key(dc.hostname.as_str()))
         .count()
 }
 
