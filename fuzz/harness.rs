@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("catalog", catalog),
     ("duration", duration),
     ("pac_result", pac_result),
+    ("security_descriptor", security_descriptor),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -181,4 +182,38 @@ pub fn pac_result(data: &[u8]) {
     show(&parse_pac_result(&text));
     show(&parse_proxy_url(&text));
     show(&parse_web_url(&text));
+}
+
+/// An nTSecurityDescriptor value: decoded, every ACE rendered in SDDL, and "Create Computer
+/// objects" decided for a token; the same bytes as a bare SID.
+pub fn security_descriptor(data: &[u8]) {
+    use joinready::access::{may_create_computer, well_known};
+    use joinready::wire::security_descriptor::SecurityDescriptor;
+    use joinready::wire::sid::Sid;
+    let decoded = SecurityDescriptor::decode(data);
+    show(&decoded);
+    if let Ok(sd) = &decoded {
+        let token = sd
+            .owner
+            .as_ref()
+            .map(|owner| well_known(owner, true))
+            .unwrap_or_default();
+        if let Some(dacl) = &sd.dacl {
+            for ace in &dacl.aces {
+                let _ = ace.sddl();
+            }
+        }
+        let _ = format!("{:?}", may_create_computer(sd.dacl.as_ref(), &token));
+    }
+    let sid = Sid::from_bytes(data);
+    show(&sid);
+    if let Ok(sid) = &sid {
+        let _ = (
+            sid.to_string(),
+            sid.sddl(),
+            sid.well_known_name(),
+            sid.domain(),
+        );
+        let _ = Sid::parse(&sid.to_string());
+    }
 }

@@ -4,6 +4,7 @@
 // (src/probe/dhcp_windows.rs), which opts out by name.
 #![deny(unsafe_code)]
 
+pub mod access;
 pub mod app;
 pub mod catalog;
 pub mod check;

@@ -50,6 +50,64 @@ pub struct ProfileFile {
     pub dc: DcSection,
     #[serde(default)]
     pub vpn: Vec<Spanned<VpnGateway>>,
+    pub connector: Option<ConnectorSection>,
+}
+
+/// `[connector]`: the Intune Connector for Active Directory, whose rights on the OU are read
+/// from the OU's ACL rather than asked of the bind account.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorSection {
+    /// Its account's sAMAccountName: `msaODJ12345$`, or the server's `CONNECTOR01$`.
+    pub account: Option<Spanned<String>>,
+}
+
+/// The connector the profile names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectorSettings {
+    /// None: every msaODJ* managed service account in the domain.
+    pub account: Option<String>,
+}
+
+/// Checks `[connector] account`: a bare sAMAccountName ending in `$` (a managed service
+/// account or a computer account), not a UPN, a down-level name or a DN.
+pub fn check_connector_account(text: &str) -> Result<String, String> {
+    let account = text.trim();
+    let bare = account
+        .rsplit_once('\\')
+        .map(|(_, name)| name)
+        .or_else(|| account.split_once('@').map(|(name, _)| name))
+        .unwrap_or(account);
+    if account.to_ascii_uppercase().starts_with("CN=") {
+        return Err(format!(
+            "[connector] account `{account}` is a distinguished name: write its sAMAccountName, e.g. `account = \"msaODJ12345$\"`"
+        ));
+    }
+    if bare != account {
+        return Err(format!(
+            "[connector] account `{account}` names a domain: write the sAMAccountName alone, `account = \"{bare}\"`"
+        ));
+    }
+    const FORBIDDEN: &[char] = &[
+        '"', '/', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', ' ',
+    ];
+    if account.is_empty() || account.contains(FORBIDDEN) {
+        return Err(format!(
+            "[connector] account `{account}` is not a sAMAccountName: write e.g. `account = \"msaODJ12345$\"` (the connector's managed service account) or `\"CONNECTOR01$\"` (its server's computer account)"
+        ));
+    }
+    if !account.ends_with('$') {
+        return Err(format!(
+            "[connector] account `{account}` lacks the trailing `$` of a managed service or computer account: write `account = \"{account}$\"`"
+        ));
+    }
+    // sAMAccountName holds at most 20 characters (MS-ADTS 3.1.1.5.2.4).
+    if account.chars().count() > 20 {
+        return Err(format!(
+            "[connector] account `{account}` is longer than the 20 characters of a sAMAccountName: copy the name from the account's properties"
+        ));
+    }
+    Ok(account.to_string())
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -243,6 +301,8 @@ pub struct Settings {
     pub endpoints: EndpointSettings,
     pub vpn: Vec<VpnGateway>,
     pub dc: DcSettings,
+    /// `[connector]`; None when the profile has no such section.
+    pub connector: Option<ConnectorSettings>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -516,6 +576,19 @@ impl Settings {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let connector = match &file.connector {
+            None => None,
+            Some(section) => Some(ConnectorSettings {
+                account: match &section.account {
+                    Some(account) => Some(
+                        check_connector_account(account.get_ref())
+                            .map_err(|m| invalid(account.span(), m))?,
+                    ),
+                    None => None,
+                },
+            }),
+        };
+
         Ok(Settings {
             profile_path: profile.map(|p| p.path.clone()),
             domain,
@@ -533,6 +606,7 @@ impl Settings {
             endpoints,
             vpn,
             dc,
+            connector,
         })
     }
 }
@@ -752,5 +826,57 @@ mod tests {
         assert!(error
             .to_string()
             .contains("shorter than the per-check timeout"));
+    }
+
+    #[test]
+    fn connector_account_is_a_bare_sam_account_name_with_its_dollar() {
+        let settings =
+            resolve("domain = \"a.b\"\n[connector]\naccount = \"msaODJ12345$\"\n").unwrap();
+        assert_eq!(
+            settings.connector,
+            Some(ConnectorSettings {
+                account: Some("msaODJ12345$".to_string())
+            })
+        );
+        let settings = resolve("domain = \"a.b\"\n[connector]\n").unwrap();
+        assert_eq!(
+            settings.connector,
+            Some(ConnectorSettings { account: None })
+        );
+        assert_eq!(resolve("domain = \"a.b\"\n").unwrap().connector, None);
+        let cases = [
+            (
+                "msaODJ12345",
+                "p.toml:3:11: [connector] account `msaODJ12345` lacks the trailing `$` of a managed service or computer account: write `account = \"msaODJ12345$\"`",
+            ),
+            (
+                "CORP\\\\msaODJ12345$",
+                "p.toml:3:11: [connector] account `CORP\\msaODJ12345$` names a domain: write the sAMAccountName alone, `account = \"msaODJ12345$\"`",
+            ),
+            (
+                "msaODJ12345$@corp.example.com",
+                "p.toml:3:11: [connector] account `msaODJ12345$@corp.example.com` names a domain",
+            ),
+            (
+                "CN=msaODJ12345,CN=Managed Service Accounts,DC=a,DC=b",
+                "p.toml:3:11: [connector] account `CN=msaODJ12345,CN=Managed Service Accounts,DC=a,DC=b` is a distinguished name",
+            ),
+            ("", "p.toml:3:11: [connector] account `` is not a sAMAccountName"),
+            (
+                "averyveryverylongname$",
+                "p.toml:3:11: [connector] account `averyveryverylongname$` is longer than the 20 characters",
+            ),
+        ];
+        for (account, expected) in cases {
+            let text = format!("domain = \"a.b\"\n[connector]\naccount = \"{account}\"\n");
+            let error = match resolve(&text) {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("accepted: {account}"),
+            };
+            assert!(
+                error.starts_with(expected),
+                "{account}\n got: {error}\nwant: {expected}"
+            );
+        }
     }
 }

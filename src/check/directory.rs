@@ -108,6 +108,13 @@ pub async fn observe(
             "needs [ldap] bind_user (the Intune Connector's account) and its password to read the directory".to_string(),
         ));
     };
+    // With [connector], the connector's rights come from the OU's ACL (ldap.connector_rights):
+    // the bind account only reads, and its own rights are nobody's problem.
+    if params.question == Question::OuCreateComputer && settings.connector.is_some() {
+        return Err(NotObserved::Skip(
+            "the profile names [connector]: ldap.connector_rights reads the connector's rights from the OU's ACL, the bind account only reads".to_string(),
+        ));
+    }
     let needs_ou = matches!(
         params.question,
         Question::OuExists | Question::OuCreateComputer

@@ -69,6 +69,7 @@ impl Evidence {
                 m.certificate(e.tls.as_ref());
             }
             Evidence::Directory(_) => {}
+            Evidence::Connector(_) => {}
             Evidence::Ike(e) => m.rtt("ike", e.ike.as_ref().map(|ike| ike.rtt_ms)),
             Evidence::VpnTls(e) => {
                 if let Some(portal) = &e.portal {

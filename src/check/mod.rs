@@ -6,6 +6,7 @@
 pub mod census;
 pub mod cldap;
 pub mod clock;
+pub mod connector;
 pub mod context;
 pub mod directory;
 pub mod dns_srv;
@@ -56,10 +57,11 @@ pub enum Kind {
     VpnTcp,
     Wpad,
     Endpoint,
+    Connector,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -78,6 +80,7 @@ impl Kind {
         Kind::VpnTcp,
         Kind::Wpad,
         Kind::Endpoint,
+        Kind::Connector,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -100,6 +103,7 @@ impl Kind {
             Kind::VpnTcp => &vpn_tcp::SPEC,
             Kind::Wpad => &wpad::SPEC,
             Kind::Endpoint => &endpoint::SPEC,
+            Kind::Connector => &connector::SPEC,
         }
     }
 
@@ -144,6 +148,7 @@ impl Kind {
             Kind::VpnTcp => Params::VpnTcp(value.try_into()?),
             Kind::Wpad => Params::Wpad(value.try_into()?),
             Kind::Endpoint => Params::Endpoint(value.try_into()?),
+            Kind::Connector => Params::Connector(value.try_into()?),
         })
     }
 }
@@ -170,6 +175,7 @@ pub enum Params {
     VpnTcp(vpn_tcp::Params),
     Wpad(wpad::Params),
     Endpoint(endpoint::Params),
+    Connector(connector::Params),
 }
 
 /// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
@@ -215,6 +221,8 @@ pub enum Evidence {
     Wpad(wpad::Evidence),
     #[serde(rename = "endpoint")]
     Endpoint(endpoint::Evidence),
+    #[serde(rename = "ldap.connector")]
+    Connector(connector::Evidence),
 }
 
 /// What `observe` found: the evidence, and the facts it learnt for the board.
@@ -295,6 +303,9 @@ pub async fn observe(
         (Params::Directory(p), Target::Once, _) => {
             Evidence::Directory(directory::observe(p, inputs, context, deadline).await?).into()
         }
+        (Params::Connector(p), Target::Once, _) => {
+            Evidence::Connector(connector::observe(p, inputs, context, deadline).await?).into()
+        }
         (Params::Wpad(p), Target::Once, _) => {
             let (evidence, proxy) = wpad::observe(p, context, deadline).await?;
             Observation {
@@ -368,6 +379,7 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::VpnTcp(p), Evidence::VpnTcp(e)) => vpn_tcp::judge(p, e),
         (Params::Wpad(p), Evidence::Wpad(e)) => wpad::judge(p, e),
         (Params::Endpoint(p), Evidence::Endpoint(e)) => endpoint::judge(p, e),
+        (Params::Connector(p), Evidence::Connector(e)) => connector::judge(p, e),
         _ => Judgement::error("the evidence is of another kind than the check"),
     }
 }

@@ -363,3 +363,128 @@ pub async fn read_entry(
         .next()
         .map(|entry| SearchEntry::construct(entry).attrs))
 }
+
+/// What a bounded search brought back.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub entries: Vec<SearchEntry>,
+    /// The server had more entries than the caller's limit; the rest were not read.
+    pub truncated: bool,
+    /// resultCode 32 noSuchObject: the base names nothing.
+    pub no_such_object: bool,
+}
+
+/// A search of any scope with request controls, bounded by `deadline` and by `max_entries`
+/// (a larger answer is cut, with `truncated` set, and the search abandoned), for reads whose
+/// size depends on the directory (accounts, groups, the computers an account created).
+#[allow(clippy::too_many_arguments)]
+pub async fn search(
+    ldap: &mut ldap3::Ldap,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+    attributes: &[&str],
+    controls: Vec<ldap3::controls::RawControl>,
+    max_entries: usize,
+    port: u16,
+    deadline: Instant,
+) -> Result<Found, LdapError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let end = tokio::time::Instant::from_std(deadline);
+    let silent = || LdapError::Silent {
+        port,
+        waited: remaining,
+        phase: Phase::Search,
+    };
+    let mut stream = tokio::time::timeout_at(
+        end,
+        ldap.with_controls(controls)
+            .with_timeout(remaining)
+            .streaming_search(
+                base,
+                scope,
+                filter,
+                attributes.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            ),
+    )
+    .await
+    .map_err(|_| silent())?
+    .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+    let mut found = Found::default();
+    // Referrals and intermediate messages count toward the bound too, so it holds whatever
+    // the server sends.
+    for _ in 0..max_entries.saturating_add(MAX_BASE_RESULTS) {
+        let next = tokio::time::timeout_at(end, stream.next())
+            .await
+            .map_err(|_| silent())?
+            .map_err(|e| ldap_failure(e, Phase::Search, port, remaining))?;
+        match next {
+            None => {
+                let result = tokio::time::timeout_at(end, stream.finish())
+                    .await
+                    .map_err(|_| silent())?;
+                match result.rc {
+                    0 => {}
+                    32 => found.no_such_object = true,
+                    // 4 sizeLimitExceeded: the server's own limit; what came is kept.
+                    4 => found.truncated = true,
+                    code => {
+                        return Err(LdapError::Result {
+                            code,
+                            message: result.text,
+                            phase: Phase::Search,
+                        })
+                    }
+                }
+                return Ok(found);
+            }
+            Some(item) if item.is_ref() || item.is_intermediate() => {}
+            Some(_) if found.entries.len() >= max_entries => {
+                found.truncated = true;
+                abandon(&mut stream).await;
+                return Ok(found);
+            }
+            Some(entry) => found.entries.push(SearchEntry::construct(entry)),
+        }
+    }
+    found.truncated = true;
+    abandon(&mut stream).await;
+    Ok(found)
+}
+
+/// Tells the server to stop a search whose rest is not wanted.
+async fn abandon<S, A>(stream: &mut ldap3::SearchStream<'_, S, A>)
+where
+    S: AsRef<str> + Send + Sync + 'static,
+    A: AsRef<[S]> + Send + Sync + 'static,
+{
+    let handle = stream.ldap_handle();
+    let id = handle.last_id();
+    let _ = handle.abandon(id).await;
+}
+
+/// Every value of attribute `name` (any case) as bytes, whether ldap3 read it as text or not:
+/// binary attributes such as objectSid land in either map depending on their bytes.
+pub fn values_bytes(entry: &SearchEntry, name: &str) -> Vec<Vec<u8>> {
+    let text = entry
+        .attrs
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .flat_map(|(_, values)| values.iter().map(|v| v.clone().into_bytes()));
+    let binary = entry
+        .bin_attrs
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .flat_map(|(_, values)| values.iter().cloned());
+    text.chain(binary).collect()
+}
+
+/// Every text value of attribute `name` (any case).
+pub fn values_text(entry: &SearchEntry, name: &str) -> Vec<String> {
+    entry
+        .attrs
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .flat_map(|(_, values)| values.iter().cloned())
+        .collect()
+}

@@ -9,5 +9,7 @@ pub mod ike;
 pub mod kerberos;
 pub mod ntp;
 pub mod pac_result;
+pub mod security_descriptor;
+pub mod sid;
 pub mod url;
 pub mod wpad;
