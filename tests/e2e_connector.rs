@@ -303,6 +303,34 @@ fn without_an_account_every_msaodj_account_is_found_and_without_an_ou_computers_
         "default_computers_container"
     );
 
+    // An older connector runs as its server's computer account: found as such, and refused
+    // where only the MSA was delegated.
+    let delegated = format!("OU=Delegated,{SHAPES_OU}");
+    let profile = connector_profile(&env, Some(&delegated), Some("CONNECTOR01$"));
+    let run = env.run(
+        BRANCH_CLIENT,
+        &[&["--profile", profile.as_str()][..], &CONNECTOR_CHECKS[..]].concat(),
+        &[("JOINREADY_BIND_PASSWORD", READER_PASSWORD)],
+    );
+    let account = run.check_id("ldap.connector_account");
+    assert_eq!(account.status, Status::Pass, "{}", account.finding);
+    assert!(
+        account
+            .finding
+            .starts_with("CONNECTOR01$ (computer account S-1-5-21-"),
+        "{}",
+        account.finding
+    );
+    let rights = run.check_id("ldap.connector_rights");
+    assert_eq!(rights.status, Status::Fail, "{}", rights.finding);
+    assert!(
+        rights.finding.starts_with(&format!(
+            "CONNECTOR01$ may not create computer objects in {delegated}: no ACE grants it"
+        )),
+        "{}",
+        rights.finding
+    );
+
     // An account that does not exist, and an OU value the Domain Join profile rejects.
     let profile = connector_profile(
         &env,
