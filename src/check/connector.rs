@@ -285,6 +285,74 @@ pub async fn observe(
     Ok(evidence)
 }
 
+/// One group to read while following memberOf: its DN, how the account is in it, how deep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupStep {
+    pub dn: String,
+    pub via: String,
+    pub depth: usize,
+}
+
+/// memberOf followed breadth-first from the account, as tokenGroups would expand it, bounded
+/// in groups and depth and safe against membership cycles. Only the bookkeeping: the caller
+/// reads each group, so the walk is testable without a directory.
+#[derive(Debug, Default)]
+pub struct GroupWalk {
+    queue: std::collections::VecDeque<GroupStep>,
+    visited: HashSet<String>,
+    /// A bound cut the walk short: some groups were not read.
+    pub truncated: bool,
+}
+
+impl GroupWalk {
+    pub fn new(member_of: Vec<String>) -> GroupWalk {
+        GroupWalk {
+            queue: member_of
+                .into_iter()
+                .map(|dn| GroupStep {
+                    via: format!("member of {dn}"),
+                    dn,
+                    depth: 1,
+                })
+                .collect(),
+            ..GroupWalk::default()
+        }
+    }
+
+    /// The next group not read yet; None when done or at the bound.
+    pub fn next_group(&mut self) -> Option<GroupStep> {
+        while let Some(step) = self.queue.pop_front() {
+            if !self.visited.insert(step.dn.to_ascii_lowercase()) {
+                continue;
+            }
+            if self.visited.len() > MAX_GROUPS {
+                self.truncated = true;
+                return None;
+            }
+            return Some(step);
+        }
+        None
+    }
+
+    /// The groups the group of `step` is itself a member of.
+    pub fn read(&mut self, step: &GroupStep, member_of: Vec<String>) {
+        if member_of.is_empty() {
+            return;
+        }
+        if step.depth >= MAX_DEPTH {
+            self.truncated = true;
+            return;
+        }
+        for outer in member_of {
+            self.queue.push_back(GroupStep {
+                via: format!("member of {outer} through {}", step.dn),
+                dn: outer,
+                depth: step.depth + 1,
+            });
+        }
+    }
+}
+
 struct Reader<'a> {
     ldap: &'a mut ldap3::Ldap,
     port: u16,
@@ -414,23 +482,11 @@ impl Reader<'_> {
             return Ok(());
         }
         account.groups_from = GroupSource::MemberOf;
-        // (group DN, how the account is in it)
-        let mut queue: std::collections::VecDeque<(String, String, usize)> = member_of
-            .into_iter()
-            .map(|dn| (dn.clone(), format!("member of {dn}"), 1))
-            .collect();
-        let mut visited = HashSet::new();
-        while let Some((dn, via, depth)) = queue.pop_front() {
-            if visited.len() >= MAX_GROUPS {
-                account.groups_truncated = true;
-                break;
-            }
-            if !visited.insert(dn.to_ascii_lowercase()) {
-                continue;
-            }
+        let mut walk = GroupWalk::new(member_of);
+        while let Some(step) = walk.next_group() {
             let found = search(
                 self.ldap,
-                &dn,
+                &step.dn,
                 Scope::Base,
                 "(objectClass=*)",
                 &["objectSid", "memberOf"],
@@ -450,19 +506,13 @@ impl Reader<'_> {
                 if seen.insert(sid.clone()) {
                     account.token.push(TokenSid {
                         sid,
-                        via: via.clone(),
+                        via: step.via.clone(),
                     });
                 }
             }
-            if depth < MAX_DEPTH {
-                for outer in values_text(entry, "memberOf") {
-                    let through = format!("member of {outer} through {dn}");
-                    queue.push_back((outer, through, depth + 1));
-                }
-            } else {
-                account.groups_truncated = true;
-            }
+            walk.read(&step, values_text(entry, "memberOf"));
         }
+        account.groups_truncated = walk.truncated;
         Ok(())
     }
 
@@ -1097,5 +1147,66 @@ mod tests {
             "{}",
             j.finding
         );
+    }
+
+    /// A directory as a map: group DN → the groups it is a member of.
+    fn walk(start: &[&str], directory: &[(&str, &[&str])]) -> (Vec<GroupStep>, bool) {
+        let mut walk = GroupWalk::new(start.iter().map(|s| s.to_string()).collect());
+        let mut read = Vec::new();
+        while let Some(step) = walk.next_group() {
+            let outer = directory
+                .iter()
+                .find(|(dn, _)| dn.eq_ignore_ascii_case(&step.dn))
+                .map(|(_, outer)| outer.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default();
+            walk.read(&step, outer);
+            read.push(step);
+        }
+        (read, walk.truncated)
+    }
+
+    #[test]
+    fn member_of_is_followed_through_nesting_and_cycles_within_bounds() {
+        let (read, truncated) = walk(
+            &["CN=inner"],
+            &[
+                ("CN=inner", &["CN=outer"]),
+                ("CN=outer", &["CN=INNER", "CN=top"]),
+            ],
+        );
+        let vias: Vec<&str> = read.iter().map(|s| s.via.as_str()).collect();
+        assert_eq!(
+            vias,
+            [
+                "member of CN=inner",
+                "member of CN=outer through CN=inner",
+                "member of CN=top through CN=outer"
+            ]
+        );
+        assert!(!truncated, "a cycle is not a cut");
+
+        // A chain deeper than MAX_DEPTH stops there and says so.
+        let names: Vec<String> = (0..30).map(|i| format!("CN=g{i}")).collect();
+        let links: Vec<(String, Vec<String>)> = (0..29)
+            .map(|i| (names[i].clone(), vec![names[i + 1].clone()]))
+            .collect();
+        let directory: Vec<(&str, Vec<&str>)> = links
+            .iter()
+            .map(|(dn, outer)| (dn.as_str(), outer.iter().map(String::as_str).collect()))
+            .collect();
+        let directory: Vec<(&str, &[&str])> = directory
+            .iter()
+            .map(|(dn, outer)| (*dn, outer.as_slice()))
+            .collect();
+        let (read, truncated) = walk(&["CN=g0"], &directory);
+        assert_eq!(read.len(), MAX_DEPTH);
+        assert!(truncated);
+
+        // More groups than MAX_GROUPS: the first ones only, and said so.
+        let many: Vec<String> = (0..MAX_GROUPS + 50).map(|i| format!("CN=m{i}")).collect();
+        let start: Vec<&str> = many.iter().map(String::as_str).collect();
+        let (read, truncated) = walk(&start, &[]);
+        assert_eq!(read.len(), MAX_GROUPS);
+        assert!(truncated);
     }
 }
