@@ -174,6 +174,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         ),
     };
     if report.profile.domain_source == "search_suffix"
+        && report.scenario != crate::model::Scenario::Entra
         && args.format == Format::Table
         && !args.quiet
     {

@@ -69,6 +69,9 @@ pub enum Link {
     Tls,
     TlsInspection,
     Http,
+    /// The answer is not the one the endpoint gives (`expect_body`): a captive portal or a
+    /// proxy's block page answered instead.
+    Content,
     Ntp,
 }
 
@@ -100,6 +103,8 @@ pub struct HopEvidence {
     /// The phase that failed, and its error.
     pub phase: Option<Phase>,
     pub error: Option<String>,
+    /// The start of the body, when the endpoint's body is checked (`expect_body`).
+    pub body: Option<String>,
 }
 
 /// The final HTTP answer.
@@ -314,6 +319,7 @@ async fn web_hop(
         path: endpoint.path.clone(),
     };
     let mut evidence = HopEvidence::default();
+    let body_limit = endpoint.expect_body.as_ref().map(|_| BODY_LIMIT);
     let reached_http = |evidence: HopEvidence, answer: &ConnectAnswer| Reached {
         evidence: HopEvidence {
             http: Some(HttpStatus {
@@ -378,10 +384,14 @@ async fn web_hop(
             evidence.reach = Some(Reach::Open);
             if !https {
                 let mut stream = stream;
-                let answer = match http_get(&mut stream, &url, false, None, deadline).await {
-                    Ok((answer, _)) => answer,
-                    Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
-                };
+                let (answer, body) =
+                    match http_get(&mut stream, &url, false, None, body_limit, deadline).await {
+                        Ok(answered) => answered,
+                        Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
+                    };
+                if let Some(finding) = content(endpoint, &answer, &body, &mut evidence) {
+                    return Err(content_broken(finding, evidence));
+                }
                 let reached = reached_http(evidence, &answer);
                 return Ok(Reached {
                     authenticated: false,
@@ -397,22 +407,31 @@ async fn web_hop(
             evidence.proxy_connect_ms = Some(connect_ms);
             evidence.reach = Some(Reach::Open);
             if !https {
-                let answer = match http_get(&mut stream, &url, true, None, deadline).await {
-                    Ok((answer, _)) => answer,
-                    Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
-                };
-                let answer = match (answer.status, credentials(proxy)) {
+                let answer =
+                    match http_get(&mut stream, &url, true, None, body_limit, deadline).await {
+                        Ok(answered) => answered,
+                        Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
+                    };
+                let (answer, body) = match (answer.0.status, credentials(proxy)) {
                     (407, Some((user, password)))
                         if answer
+                            .0
                             .auth_schemes
                             .iter()
                             .any(|s| s.eq_ignore_ascii_case("basic")) =>
                     {
                         let (mut again, _, _) = open_proxy(proxy, context, deadline, true).await?;
-                        match http_get(&mut again, &url, true, Some((&user, &password)), deadline)
-                            .await
+                        match http_get(
+                            &mut again,
+                            &url,
+                            true,
+                            Some((&user, &password)),
+                            body_limit,
+                            deadline,
+                        )
+                        .await
                         {
-                            Ok((answer, _)) => answer,
+                            Ok(answered) => answered,
                             Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
                         }
                     }
@@ -426,6 +445,9 @@ async fn web_hop(
                         evidence,
                         failover: false,
                     });
+                }
+                if let Some(finding) = content(endpoint, &answer, &body, &mut evidence) {
+                    return Err(content_broken(finding, evidence));
                 }
                 return Ok(reached_http(evidence, &answer));
             }
@@ -494,7 +516,17 @@ async fn web_hop(
         Ok(exchanged) => exchanged,
         Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
     };
-    let inspection = inspect(&trust.public, &exchanged.chain, &endpoint.host);
+    // Only the profile's own endpoints may end at its CA; Microsoft's must end at a public root.
+    let profile_roots = trust
+        .profile
+        .as_ref()
+        .filter(|_| endpoint.sets.iter().any(|s| s == "extra"));
+    let inspection = inspect(
+        &trust.public,
+        profile_roots,
+        &exchanged.chain,
+        &endpoint.host,
+    );
     evidence.tls = exchanged.tls.clone();
     evidence.tls_version = exchanged.tls_version.clone();
     evidence.tls_ms = Some(exchanged.tls_ms);
@@ -508,6 +540,50 @@ async fn web_hop(
         inspection: Some(inspection),
         authenticated,
     })
+}
+
+/// At most this much of a checked body is read: the connectivity test's is 22 bytes, a captive
+/// portal's login page a few KiB.
+const BODY_LIMIT: usize = 64 * 1024;
+/// How much of an unexpected body the evidence keeps.
+const BODY_SHOWN: usize = 120;
+
+/// Checks the body against `expect_body`: anything else answered in the endpoint's place.
+fn content(
+    endpoint: &EndpointDef,
+    answer: &ConnectAnswer,
+    body: &[u8],
+    evidence: &mut HopEvidence,
+) -> Option<String> {
+    let expected = endpoint.expect_body.as_ref()?;
+    let text = String::from_utf8_lossy(body);
+    let shown: String = text.trim().chars().take(BODY_SHOWN).collect();
+    evidence.body = Some(shown.clone());
+    if answer.status == 200 && text.trim() == expected.trim() {
+        return None;
+    }
+    let got = if shown.is_empty() {
+        "an empty body".to_string()
+    } else {
+        format!("{shown:?}")
+    };
+    Some(format!(
+        "{} answers {} with {got}, not {:?}: a captive portal or a proxy's block page answers in its place, and Windows then believes it is offline ({})",
+        endpoint.host,
+        answer.status_line,
+        expected.trim(),
+        endpoint.purpose
+    ))
+}
+
+/// The route ends at a checked body that is not the endpoint's.
+fn content_broken(finding: String, evidence: HopEvidence) -> Broken {
+    Broken {
+        link: Link::Content,
+        finding,
+        evidence,
+        failover: false,
+    }
 }
 
 /// A proxy's answer that ends the route: 407 without working credentials, 403, 5xx.
@@ -553,7 +629,7 @@ fn proxy_refusal(answer: &ConnectAnswer, endpoint: &EndpointDef) -> Option<(Link
     })
 }
 
-fn new_evidence(endpoint: &EndpointDef) -> Evidence {
+pub(crate) fn new_evidence(endpoint: &EndpointDef) -> Evidence {
     Evidence {
         endpoint: endpoint.clone(),
         url: endpoint.url(),
@@ -625,14 +701,17 @@ pub async fn observe(
                 evidence.authenticated = reached.authenticated;
                 // A route followed to its end can still be wrong: inspected, or only with
                 // credentials SYSTEM does not have.
-                evidence.broken_link =
-                    if reached.inspection.as_ref().is_some_and(|i| !i.public_root) {
-                        Some(Link::TlsInspection)
-                    } else if reached.authenticated {
-                        Some(Link::ProxyAuth)
-                    } else {
-                        None
-                    };
+                evidence.broken_link = if reached
+                    .inspection
+                    .as_ref()
+                    .is_some_and(Inspection::inspected)
+                {
+                    Some(Link::TlsInspection)
+                } else if reached.authenticated {
+                    Some(Link::ProxyAuth)
+                } else {
+                    None
+                };
                 evidence.inspection = reached.inspection;
                 return Ok(evidence);
             }
@@ -708,6 +787,11 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
     }
     let head = route_head(hop, route);
     let certificate = match (&evidence.hop.tls, &evidence.inspection) {
+        (Some(_), Some(found)) if found.profile_root => format!(
+            "; {}, chain ends at {}, a root of the profile's [endpoints] ca_file (trusted for its own endpoints)",
+            evidence.hop.tls_version.as_deref().unwrap_or("TLS"),
+            found.ends_at
+        ),
         (Some(_), Some(found)) => format!(
             "; {}, chain ends at {}",
             evidence.hop.tls_version.as_deref().unwrap_or("TLS"),
@@ -725,7 +809,7 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         "{head}: {} answers {status_line} in {total_ms:.0} ms{certificate}",
         endpoint.host
     );
-    if let Some(found) = evidence.inspection.as_ref().filter(|i| !i.public_root) {
+    if let Some(found) = evidence.inspection.as_ref().filter(|i| i.inspected()) {
         let said = format!(
             "{head}: TLS inspection: the certificate chain for {} ends at {}, not a public root",
             endpoint.host, found.ends_at
@@ -811,5 +895,64 @@ fn judge_ntp(params: &Params, evidence: &Evidence) -> Judgement {
         ))
     } else {
         Judgement::pass(finding)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect_test() -> EndpointDef {
+        crate::catalog::builtin_endpoints()
+            .into_iter()
+            .find(|e| e.host == "www.msftconnecttest.com")
+            .expect("the catalog lists the connectivity test")
+    }
+
+    fn answer(status: u16) -> ConnectAnswer {
+        ConnectAnswer {
+            status,
+            status_line: format!("HTTP/1.1 {status} X"),
+            auth_schemes: Vec::new(),
+            authenticated: false,
+            ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_connectivity_test_passes_only_with_its_exact_body() {
+        let endpoint = connect_test();
+        assert_eq!(
+            endpoint.expect_body.as_deref(),
+            Some("Microsoft Connect Test")
+        );
+        let mut good = HopEvidence::default();
+        assert_eq!(
+            content(
+                &endpoint,
+                &answer(200),
+                b"Microsoft Connect Test\n",
+                &mut good
+            ),
+            None
+        );
+        assert_eq!(good.body.as_deref(), Some("Microsoft Connect Test"));
+        let page = b"<html><title>Hotel Wi-Fi: please log in</title></html>";
+        let portal = content(&endpoint, &answer(200), page, &mut HopEvidence::default()).unwrap();
+        assert!(
+            portal.starts_with("www.msftconnecttest.com answers HTTP/1.1 200 X with \"<html><title>Hotel Wi-Fi: please log in</title></html>\", not \"Microsoft Connect Test\": a captive portal"),
+            "{portal}"
+        );
+        let empty = content(&endpoint, &answer(204), b"", &mut HopEvidence::default()).unwrap();
+        assert!(empty.contains("with an empty body"), "{empty}");
+        // An endpoint without expect_body is never read for its body.
+        let mut plain = endpoint.clone();
+        plain.expect_body = None;
+        let mut evidence = HopEvidence::default();
+        assert_eq!(
+            content(&plain, &answer(200), b"anything", &mut evidence),
+            None
+        );
+        assert!(evidence.body.is_none());
     }
 }

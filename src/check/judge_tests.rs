@@ -1543,6 +1543,7 @@ fn endpoint_def(
         tls_inspection,
         wildcard: None,
         optional: false,
+        expect_body: None,
     }
 }
 
@@ -1560,6 +1561,7 @@ fn inspection(public_root: bool, ends_at: &str) -> Inspection {
         public_root,
         ends_at: ends_at.into(),
         public_roots: "webpki-roots".into(),
+        profile_root: false,
         error: (!public_root).then(|| "UnknownIssuer".to_string()),
     }
 }
