@@ -136,6 +136,16 @@ fn entra_ready() {
         device_auth.evidence_json()["inspection"]["public_root"],
         true
     );
+    // The chain's CRL and OCSP URLs were reached along the same (direct) route.
+    let revocation = &device_auth.evidence_json()["revocation"];
+    assert_eq!(revocation[0]["kind"], "crl", "{revocation}");
+    assert_eq!(
+        revocation[0]["url"],
+        "http://pki.standin.test/crl/joinready-test-ca.crl"
+    );
+    assert_eq!(revocation[0]["status"], 200);
+    assert_eq!(revocation[1]["kind"], "ocsp");
+    assert_eq!(revocation[1]["status"], 200);
     assert_eq!(
         dropped_outside(),
         before,
@@ -321,4 +331,44 @@ fn the_same_endpoint_re_signed_by_an_inspecting_proxy_fails() {
         "{}",
         row.finding
     );
+}
+
+#[test]
+#[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
+fn an_unreachable_crl_is_a_warning_that_names_it() {
+    let env = TestEnv::acquire();
+    // The PKI host (10.77.0.41) answers only the proxies now; the endpoints stay direct.
+    env.fault(&["standin-route", "pki.standin.test", "proxy-only"]);
+    let profile = entra_profile(&env, "sets = [\"entra-id\"]");
+    let run = env.run(CLIENT, &["--profile", &profile, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 1, "{}", run.summary());
+    assert_eq!(run.report.verdict.status, VerdictStatus::Warnings);
+    let login = run.check("endpoints.reach", "login.microsoftonline.com");
+    assert_eq!(login.status, Status::Warn, "{}", login.finding);
+    assert!(
+        login.finding.contains("; but its certificate's revocation list cannot be checked along the same route: CRL http://pki.standin.test/crl/joinready-test-ca.crl: TCP 80 on pki.standin.test (10.77.0.41) refused"),
+        "{}",
+        login.finding
+    );
+    assert!(
+        login
+            .remedy
+            .starts_with("Allow plain HTTP to the revocation hosts"),
+        "{}",
+        login.remedy
+    );
+    assert_eq!(login.evidence_json()["revocation"][0]["broken_link"], "tcp");
+    assert_eq!(
+        login.evidence_json()["broken_link"],
+        serde_json::Value::Null
+    );
+    // Through a proxy that may reach it, the same CRL answers: the route decides.
+    let proxied = entra_profile(
+        &env,
+        "sets = [\"entra-id\"]\n[proxy]\nurl = \"http://10.77.0.30:3128\"",
+    );
+    let run = env.run(CLIENT, &["--profile", &proxied, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    let login = run.check("endpoints.reach", "login.microsoftonline.com");
+    assert_eq!(login.evidence_json()["revocation"][0]["status"], 200);
 }

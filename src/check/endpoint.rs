@@ -4,11 +4,12 @@
 //! the route and the first link that broke.
 
 use super::context::{CheckContext, EndpointTrust, Inputs};
+use super::revocation::{RevocationKind, RevocationUrl};
 use super::route::{explicit_route, route_from_pac, Hop, Route};
 use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
 use crate::duration::{format_duration, TextDuration};
 use crate::endpoints::{EndpointDef, EndpointProtocol, TlsInspection};
-use crate::model::Reach;
+use crate::model::{Reach, Status};
 use crate::probe::inspection::{judge as inspect, Inspection};
 use crate::probe::portal::{exchange, Phase, PortalError};
 use crate::probe::proxy::{connect_tunnel, http_get, ConnectAnswer};
@@ -147,6 +148,23 @@ pub struct Evidence {
     pub broken: Option<String>,
     /// A time server's answer.
     pub ntp: Option<super::ntp::NtpAnswer>,
+    /// The chain's CRL and OCSP URLs, each reached over HTTP along the same hop.
+    #[serde(default)]
+    pub revocation: Vec<RevocationCheck>,
+}
+
+/// One revocation URL of the endpoint's chain, reached along the endpoint's hop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RevocationCheck {
+    pub kind: RevocationKind,
+    pub url: String,
+    /// The certificate that names it.
+    pub named_by: String,
+    /// The HTTP status it answered, when it answered.
+    pub status: Option<u16>,
+    /// The first link that broke on the way, and what broke.
+    pub broken_link: Option<Link>,
+    pub error: Option<String>,
 }
 
 /// Where the route ended and why: the first broken link.
@@ -164,6 +182,8 @@ struct Reached {
     evidence: HopEvidence,
     inspection: Option<Inspection>,
     authenticated: bool,
+    /// The revocation URLs the chain names (HTTPS only).
+    revocation: Vec<RevocationUrl>,
 }
 
 fn credentials(proxy: &ProxyServer) -> Option<(String, Secret)> {
@@ -321,6 +341,7 @@ async fn web_hop(
     let mut evidence = HopEvidence::default();
     let body_limit = endpoint.expect_body.as_ref().map(|_| BODY_LIMIT);
     let reached_http = |evidence: HopEvidence, answer: &ConnectAnswer| Reached {
+        revocation: Vec::new(),
         evidence: HopEvidence {
             http: Some(HttpStatus {
                 status: answer.status,
@@ -536,6 +557,7 @@ async fn web_hop(
         total_ms: millis(started.elapsed()),
     });
     Ok(Reached {
+        revocation: super::revocation::urls(&exchanged.chain),
         evidence,
         inspection: Some(inspection),
         authenticated,
@@ -642,7 +664,80 @@ pub(crate) fn new_evidence(endpoint: &EndpointDef) -> Evidence {
         broken_link: None,
         broken: None,
         ntp: None,
+        revocation: Vec::new(),
     }
+}
+
+/// Reaches each revocation URL over plain HTTP along `hop`, all at once, within part of the
+/// time left: the endpoint's own answer must not be lost to a silent CRL host.
+async fn reach_revocation(
+    urls: &[RevocationUrl],
+    hop: &Hop,
+    context: &CheckContext,
+    trust: &EndpointTrust,
+    deadline: Instant,
+) -> Vec<RevocationCheck> {
+    let budget = Instant::now() + remaining(deadline) * 3 / 4;
+    let checks = urls.iter().map(|found| async move {
+        let mut check = RevocationCheck {
+            kind: found.kind,
+            url: found.url.clone(),
+            named_by: found.named_by.clone(),
+            status: None,
+            broken_link: None,
+            error: None,
+        };
+        let url = match crate::wire::url::parse_web_url(&found.url) {
+            Ok(url) => url,
+            Err(error) => {
+                check.broken_link = Some(Link::Route);
+                check.error = Some(error);
+                return check;
+            }
+        };
+        let def = EndpointDef {
+            host: url.host,
+            port: url.port,
+            protocol: EndpointProtocol::Http,
+            path: url.path,
+            sets: Vec::new(),
+            purpose: format!("{} of a certificate", found.kind.as_str()),
+            source: found.named_by.clone(),
+            tls_inspection: TlsInspection::Allowed,
+            wildcard: None,
+            optional: true,
+            expect_body: None,
+        };
+        match web_hop(&def, hop, true, context, trust, budget).await {
+            Ok(reached) => check.status = reached.evidence.http.map(|h| h.status),
+            Err(broken) => {
+                check.broken_link = Some(broken.link);
+                check.error = Some(broken.finding);
+            }
+        }
+        check
+    });
+    futures::future::join_all(checks).await
+}
+
+/// What is wrong with the revocation URLs, if anything: one that did not answer, or a CRL
+/// that is not there (an OCSP responder answers a bare GET with any status).
+fn revocation_problems(evidence: &Evidence) -> Vec<String> {
+    evidence
+        .revocation
+        .iter()
+        .filter_map(|check| match (check.status, &check.error) {
+            (_, Some(error)) => Some(format!("{} {}: {error}", check.kind.as_str(), check.url)),
+            (Some(status), None) if check.kind == RevocationKind::Crl && status != 200 => {
+                Some(format!(
+                    "{} {} answers HTTP {status}",
+                    check.kind.as_str(),
+                    check.url
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 pub async fn observe(
@@ -713,6 +808,8 @@ pub async fn observe(
                     None
                 };
                 evidence.inspection = reached.inspection;
+                evidence.revocation =
+                    reach_revocation(&reached.revocation, hop, context, trust, deadline).await;
                 return Ok(evidence);
             }
             Err(broken) => {
@@ -753,6 +850,27 @@ fn route_head(hop: &str, route: &RouteEvidence) -> String {
 }
 
 pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
+    let judgement = judge_route(params, evidence);
+    let problems = revocation_problems(evidence);
+    if problems.is_empty() || judgement.status == Status::Fail {
+        return judgement;
+    }
+    // The endpoint answers, but Windows cannot check its certificate is not revoked: it may
+    // wait for the fetch to time out or refuse the chain. A warning, not a failure.
+    Judgement {
+        remedy: Some(format!(
+            "Allow plain HTTP to the revocation hosts the finding names, along the same route as {} (proxy or firewall): Windows fetches CRLs and asks OCSP responders while it validates the certificate, as SYSTEM during OOBE.",
+            evidence.endpoint.host
+        )),
+        ..Judgement::warn(format!(
+            "{}; but its certificate's revocation list cannot be checked along the same route: {}",
+            judgement.finding,
+            problems.join("; ")
+        ))
+    }
+}
+
+fn judge_route(params: &Params, evidence: &Evidence) -> Judgement {
     let endpoint = &evidence.endpoint;
     if endpoint.protocol == EndpointProtocol::Ntp {
         return judge_ntp(params, evidence);
