@@ -1459,6 +1459,14 @@ fn wpad_table() {
         (
             wpad::Evidence {
                 asked: vec![lease.clone()],
+                ..evidence(Mode::Direct, Outcome::NotFound)
+            },
+            Status::Pass,
+            Exactly("no WPAD: no DHCP option 252 and no DNS suffix to look for wpad under, so the device connects directly"),
+        ),
+        (
+            wpad::Evidence {
+                asked: vec![lease.clone()],
                 url: s("https://pac.corp.example/proxy.pac"),
                 ..evidence(Mode::Dhcp, Outcome::DhcpNotHttp)
             },
