@@ -76,6 +76,9 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
                 if e.optional {
                     notes.push("optional".to_string());
                 }
+                if let Some(body) = &e.expect_body {
+                    notes.push(format!("answers exactly {body:?}"));
+                }
                 let notes = if notes.is_empty() {
                     String::new()
                 } else {
