@@ -76,6 +76,9 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
                 if e.optional {
                     notes.push("optional".to_string());
                 }
+                if let Some(body) = &e.expect_body {
+                    notes.push(format!("answers exactly {body:?}"));
+                }
                 let notes = if notes.is_empty() {
                     String::new()
                 } else {
@@ -174,6 +177,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         ),
     };
     if report.profile.domain_source == "search_suffix"
+        && report.scenario != crate::model::Scenario::Entra
         && args.format == Format::Table
         && !args.quiet
     {

@@ -64,6 +64,7 @@ struct RawEndpoint {
     wildcard: Option<String>,
     #[serde(default)]
     optional: bool,
+    expect_body: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -270,6 +271,12 @@ fn parse_endpoint(
     if !raw.path.starts_with('/') {
         return Err(fail(format!("path `{}` must start with `/`", raw.path)));
     }
+    if raw.expect_body.is_some() && raw.protocol != EndpointProtocol::Http {
+        return Err(fail(
+            "expect_body is checked on plain HTTP only: add `protocol = \"http\"` or remove it"
+                .to_string(),
+        ));
+    }
     Ok(EndpointDef {
         port: raw.port.unwrap_or(raw.protocol.default_port()),
         host: raw.host.to_ascii_lowercase(),
@@ -281,6 +288,7 @@ fn parse_endpoint(
         tls_inspection: raw.tls_inspection,
         wildcard: raw.wildcard,
         optional: raw.optional,
+        expect_body: raw.expect_body,
     })
 }
 

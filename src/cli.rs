@@ -15,8 +15,11 @@ joinready checks, all at once, what a hybrid join needs: the domain controllers 
 site-aware), ICMP and the CLDAP ping the DC locator uses, the join's ports, LDAP and the bind, the clock, \
 the connector account's rights in the OU and the registration SCP, the proxy through WPAD and its PAC, \
 the Microsoft endpoints along that route (TLS inspection included), and in the vpn scenario the VPN \
-gateway. It prints a verdict with the root cause first and a remedy for every failure.",
-    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
+gateway. It prints a verdict with the root cause first and a remedy for every failure.\n\n\
+With --scenario entra it checks Microsoft Entra join instead: no Active Directory (no domain needed), \
+the Autopilot, Entra ID, Intune and activation endpoints along the route SYSTEM takes, with no proxy \
+authentication and no TLS inspection where they are forbidden.",
+    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready run --scenario entra                  # a Microsoft Entra join (cloud-only) device\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -80,6 +83,8 @@ pub enum ScenarioArg {
     OnPrem,
     /// "Skip domain connectivity check" on: the VPN gateway must be reachable, the DC later.
     Vpn,
+    /// Microsoft Entra join: no Active Directory; the cloud endpoints, tenant and activation.
+    Entra,
 }
 
 impl From<ScenarioArg> for Scenario {
@@ -87,6 +92,7 @@ impl From<ScenarioArg> for Scenario {
         match value {
             ScenarioArg::OnPrem => Scenario::OnPrem,
             ScenarioArg::Vpn => Scenario::Vpn,
+            ScenarioArg::Entra => Scenario::Entra,
         }
     }
 }
@@ -103,7 +109,8 @@ pub struct RunArgs {
     /// A DNS server to ask, each separately (repeatable; default: the profile's, else the system's).
     #[arg(long = "dns-server", value_name = "IP[:PORT]")]
     pub dns_servers: Vec<String>,
-    /// on-prem: the DC must answer now. vpn: "Skip domain connectivity check" is on.
+    /// on-prem: the DC must answer now. vpn: "Skip domain connectivity check" is on. entra:
+    /// Microsoft Entra join (no AD: DNS, DC, LDAP and VPN checks are not run).
     #[arg(long, value_enum, value_name = "SCENARIO")]
     pub scenario: Option<ScenarioArg>,
     /// Output format.

@@ -4,7 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 /// The endpoint sets of the built-in catalog that a profile's `[endpoints] sets` may name.
-pub const ENDPOINT_SETS: &[&str] = &["autopilot", "hybrid-join", "intune"];
+pub const ENDPOINT_SETS: &[&str] = &[
+    "autopilot",
+    "hybrid-join",
+    "intune",
+    "entra-id",
+    "activation",
+];
+
+/// The sets the entra scenario checks when the profile names none: what a Microsoft Entra
+/// join needs before the user signs in (FACTS: memdocs autopilot/requirements.md).
+pub const ENTRA_DEFAULT_SETS: &[&str] = &["autopilot", "entra-id", "intune", "activation"];
 
 /// Whether a TLS-inspecting proxy may re-sign the endpoint's certificate.
 #[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
@@ -63,6 +73,10 @@ pub struct EndpointDef {
     pub wildcard: Option<String>,
     /// A failure only warns.
     pub optional: bool,
+    /// The exact body (surrounding white space aside) a plain-HTTP answer must carry, as
+    /// Windows' connectivity test expects; anything else is a captive portal or a block page.
+    #[serde(default)]
+    pub expect_body: Option<String>,
 }
 
 impl EndpointDef {

@@ -77,6 +77,9 @@ pub enum Scenario {
     /// "Skip domain connectivity check" on: the DC comes only after the user starts the VPN.
     #[serde(rename = "vpn")]
     Vpn,
+    /// Microsoft Entra join: no Active Directory; the cloud endpoints decide.
+    #[serde(rename = "entra")]
+    Entra,
 }
 
 impl Scenario {
@@ -84,6 +87,15 @@ impl Scenario {
         match self {
             Scenario::OnPrem => "on-prem",
             Scenario::Vpn => "vpn",
+            Scenario::Entra => "entra",
+        }
+    }
+
+    /// The Autopilot join type this scenario checks, as the verdict names it.
+    pub fn join_type(self) -> &'static str {
+        match self {
+            Scenario::OnPrem | Scenario::Vpn => "Microsoft Entra hybrid join",
+            Scenario::Entra => "Microsoft Entra join",
         }
     }
 }

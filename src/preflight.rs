@@ -154,6 +154,10 @@ pub async fn preflight(
     } else {
         Ok(settings.dns_servers.clone())
     };
+    // Checks this scenario does not need are listed with the reason, never run.
+    let (checks, not_run): (Vec<CheckDef>, Vec<CheckDef>) = checks
+        .into_iter()
+        .partition(|c| policy::not_run(c, settings.scenario).is_none());
     let wants_bind = checks.iter().any(|c| c.kind.spec().needs_password);
     let password = match (&settings.ldap.bind_user, wants_bind) {
         (Some(user), true) => bind_password(
@@ -205,6 +209,11 @@ pub async fn preflight(
 
     let mut results = output.results;
     policy::apply(&mut results, &weighing, settings.scenario);
+    results.extend(
+        not_run
+            .iter()
+            .map(|def| not_run_row(def, settings.scenario)),
+    );
     let verdict = verdict::decide(
         &results,
         &interchangeable,
@@ -252,6 +261,23 @@ pub async fn preflight(
         verdict,
         checks: results,
     })
+}
+
+/// The row of a check the scenario does not need: listed as skipped, with the reason.
+fn not_run_row(def: &CheckDef, scenario: crate::model::Scenario) -> crate::result::CheckResult {
+    crate::result::CheckResult {
+        id: def.id.clone(),
+        area: def.area,
+        title: def.title.clone(),
+        target: "(not needed)".to_string(),
+        status: crate::model::Status::Skip,
+        duration_ms: 0,
+        finding: policy::not_run(def, scenario).unwrap_or_default(),
+        remedy: String::new(),
+        needs: def.needs.clone(),
+        cut_short: false,
+        evidence: None,
+    }
 }
 
 /// Resolves when the user presses Ctrl-C; never, if the handler cannot be installed (rather

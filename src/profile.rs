@@ -190,6 +190,9 @@ pub struct EndpointsSection {
     #[serde(default)]
     pub sets: Vec<Spanned<String>>,
     pub ca_file: Option<Spanned<String>>,
+    /// A PEM bundle that replaces the built-in public roots (webpki-roots), for labs that
+    /// simulate the internet with their own CA.
+    pub public_roots: Option<Spanned<String>>,
     #[serde(default)]
     pub extra: Vec<ExtraEndpoint>,
 }
@@ -223,6 +226,8 @@ impl Default for ProxySettings {
 pub struct EndpointSettings {
     pub sets: Vec<String>,
     pub ca_file: Option<PathBuf>,
+    /// Replaces webpki-roots as "the public roots" (`[endpoints] public_roots`).
+    pub public_roots: Option<PathBuf>,
     pub extra: Vec<crate::endpoints::EndpointDef>,
 }
 
@@ -259,6 +264,8 @@ pub enum DomainSource {
     Flag,
     Profile,
     SearchSuffix,
+    /// The entra scenario needs no AD domain, and none was given.
+    None,
 }
 
 impl DomainSource {
@@ -267,6 +274,7 @@ impl DomainSource {
             DomainSource::Flag => "flag",
             DomainSource::Profile => "profile",
             DomainSource::SearchSuffix => "search_suffix",
+            DomainSource::None => "none",
         }
     }
 }
@@ -427,6 +435,7 @@ impl Settings {
             None => ProfileError::Setting(message),
         };
 
+        let scenario = overrides.scenario.or(file.scenario).unwrap_or_default();
         let (domain, domain_source) = if let Some(domain) = &overrides.domain {
             (
                 check_domain(domain)
@@ -445,6 +454,9 @@ impl Settings {
                 })?,
                 DomainSource::SearchSuffix,
             )
+        } else if scenario == Scenario::Entra {
+            // Entra join has no AD domain; without a search suffix WPAD has none to try either.
+            (String::new(), DomainSource::None)
         } else {
             return Err(ProfileError::Setting(
                 "no domain to check: give --domain corp.example.com, a profile with `domain = \"corp.example.com\"`, or set a DNS search suffix on this machine".to_string(),
@@ -526,7 +538,13 @@ impl Settings {
                 None => None,
             },
         };
-        let endpoints = endpoint_settings(&file.endpoints, &base_dir, &invalid)?;
+        let mut endpoints = endpoint_settings(&file.endpoints, &base_dir, &invalid)?;
+        if scenario == Scenario::Entra && file.endpoints.sets.is_empty() {
+            endpoints.sets = crate::endpoints::ENTRA_DEFAULT_SETS
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        }
         let max_checked = match &file.dc.max_checked {
             None => DEFAULT_MAX_CHECKED_DCS,
             Some(value) => usize::try_from(*value.get_ref())
@@ -594,7 +612,7 @@ impl Settings {
             domain,
             domain_source,
             forest,
-            scenario: overrides.scenario.or(file.scenario).unwrap_or_default(),
+            scenario,
             dns_servers,
             site: file.site.clone().filter(|s| !s.trim().is_empty()),
             ou: file.ou.clone().filter(|s| !s.trim().is_empty()),
@@ -657,11 +675,16 @@ fn endpoint_settings(
             tls_inspection: entry.tls_inspection.unwrap_or(TlsInspection::Allowed),
             wildcard: None,
             optional: false,
+            expect_body: None,
         });
     }
     Ok(EndpointSettings {
         sets,
         ca_file: section.ca_file.as_ref().map(|f| base_dir.join(f.get_ref())),
+        public_roots: section
+            .public_roots
+            .as_ref()
+            .map(|f| base_dir.join(f.get_ref())),
         extra,
     })
 }
@@ -742,7 +765,7 @@ mod tests {
             ),
             (
                 "domain = \"a.b\"\nscenario = \"onprem\"\n",
-                "p.toml:2:12: unknown variant `onprem`, expected `on-prem` or `vpn`",
+                "p.toml:2:12: unknown variant `onprem`, expected one of `on-prem`, `vpn`, `entra`",
             ),
             (
                 "domain = \"a.b\"\n[ldap]\ntls = \"yes\"\n",
@@ -880,3 +903,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "profile_entra_tests.rs"]
+mod entra_tests;

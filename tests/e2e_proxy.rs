@@ -170,15 +170,12 @@ fn a_proxy_that_demands_authentication_is_named_with_its_scheme() {
 #[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
 fn a_tls_intercepting_proxy_is_detected() {
     let env = TestEnv::acquire();
-    // The inspection CA deployed to the device: the chain verifies, but ends at no public root.
-    let trusted = profile(
-        &env,
-        &format!(
-            "[proxy]\nurl = \"http://{MITM_PROXY}\"\n[endpoints]\nca_file = \"{}\"",
-            mitm_ca()
-        ),
-    );
-    let run = run_endpoints(&env, &trusted, &[]);
+    // The inspection CA deployed to the device's own store (SSL_CERT_FILE stands for it): the
+    // chain verifies, but ends at no public root. (In `[endpoints] ca_file` it would be a root
+    // the profile trusts for its own endpoints, which is no inspection: tests/e2e_entra.rs.)
+    let trusted = profile(&env, &format!("[proxy]\nurl = \"http://{MITM_PROXY}\""));
+    let store = mitm_ca();
+    let run = run_endpoints(&env, &trusted, &[("SSL_CERT_FILE", store.as_str())]);
     let forbidden = run.check("endpoints.reach", EP);
     assert_eq!(forbidden.status, Status::Fail, "{}", run.summary());
     assert!(

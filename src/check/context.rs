@@ -23,21 +23,47 @@ pub struct CheckContext {
     endpoint_trust: OnceCell<Result<EndpointTrust, String>>,
 }
 
-/// The trust of endpoint checks: public roots, OS store, `[endpoints] ca_file` (and the
-/// JOINREADY_PUBLIC_ROOTS stand-in), plus the public roots alone to tell TLS inspection.
+/// The trust of endpoint checks: public roots, OS store, `[endpoints] ca_file` (and the public
+/// roots a lab names in `[endpoints] public_roots` or JOINREADY_PUBLIC_ROOTS), plus the public
+/// roots alone to tell TLS inspection, and the public roots with `ca_file` for the profile's
+/// own endpoints, which may end at the organisation's root.
 pub struct EndpointTrust {
     pub trust: Trust,
     pub public: PublicRoots,
+    /// The public roots plus `[endpoints] ca_file`; None without a `ca_file`.
+    pub profile: Option<Arc<rustls::RootCertStore>>,
 }
 
 impl EndpointTrust {
-    pub fn load(ca_file: Option<&std::path::Path>) -> Result<EndpointTrust, String> {
-        let override_path = std::env::var(PUBLIC_ROOTS_ENV).ok();
-        let public = PublicRoots::load(override_path.as_deref())?;
+    pub fn load(
+        ca_file: Option<&std::path::Path>,
+        public_roots: Option<&std::path::Path>,
+    ) -> Result<EndpointTrust, String> {
+        let public = match public_roots {
+            Some(path) => PublicRoots::load_named(
+                Some(&path.display().to_string()),
+                "[endpoints] public_roots",
+            )?,
+            None => PublicRoots::load(std::env::var(PUBLIC_ROOTS_ENV).ok().as_deref())?,
+        };
         let trust = Trust::load(ca_file).map_err(|e| e.to_string())?;
+        let profile = match ca_file {
+            Some(path) => {
+                let mut roots = (*public.roots).clone();
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("{}: cannot read the CA file: {e}", path.display()))?;
+                let certs = rustls_pemfile::certs(&mut pem.as_slice())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("{}: not PEM: {e}", path.display()))?;
+                let _ = roots.add_parsable_certificates(certs);
+                Some(Arc::new(roots))
+            }
+            None => None,
+        };
         Ok(EndpointTrust {
             trust: trust.with_extra(public.override_certs.clone()),
             public,
+            profile,
         })
     }
 }
@@ -61,12 +87,15 @@ impl CheckContext {
     /// The trust of the endpoint checks (public roots, OS store, `[endpoints] ca_file`).
     pub async fn endpoint_trust(&self) -> Result<&EndpointTrust, String> {
         let ca_file = self.settings.endpoints.ca_file.clone();
+        let public_roots = self.settings.endpoints.public_roots.clone();
         self.endpoint_trust
             .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || EndpointTrust::load(ca_file.as_deref()))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r)
+                tokio::task::spawn_blocking(move || {
+                    EndpointTrust::load(ca_file.as_deref(), public_roots.as_deref())
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
             })
             .await
             .as_ref()

@@ -4,11 +4,12 @@
 //! the route and the first link that broke.
 
 use super::context::{CheckContext, EndpointTrust, Inputs};
+use super::revocation::{RevocationKind, RevocationUrl};
 use super::route::{explicit_route, route_from_pac, Hop, Route};
 use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
 use crate::duration::{format_duration, TextDuration};
 use crate::endpoints::{EndpointDef, EndpointProtocol, TlsInspection};
-use crate::model::Reach;
+use crate::model::{Reach, Status};
 use crate::probe::inspection::{judge as inspect, Inspection};
 use crate::probe::portal::{exchange, Phase, PortalError};
 use crate::probe::proxy::{connect_tunnel, http_get, ConnectAnswer};
@@ -69,6 +70,9 @@ pub enum Link {
     Tls,
     TlsInspection,
     Http,
+    /// The answer is not the one the endpoint gives (`expect_body`): a captive portal or a
+    /// proxy's block page answered instead.
+    Content,
     Ntp,
 }
 
@@ -100,6 +104,8 @@ pub struct HopEvidence {
     /// The phase that failed, and its error.
     pub phase: Option<Phase>,
     pub error: Option<String>,
+    /// The start of the body, when the endpoint's body is checked (`expect_body`).
+    pub body: Option<String>,
 }
 
 /// The final HTTP answer.
@@ -142,6 +148,23 @@ pub struct Evidence {
     pub broken: Option<String>,
     /// A time server's answer.
     pub ntp: Option<super::ntp::NtpAnswer>,
+    /// The chain's CRL and OCSP URLs, each reached over HTTP along the same hop.
+    #[serde(default)]
+    pub revocation: Vec<RevocationCheck>,
+}
+
+/// One revocation URL of the endpoint's chain, reached along the endpoint's hop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RevocationCheck {
+    pub kind: RevocationKind,
+    pub url: String,
+    /// The certificate that names it.
+    pub named_by: String,
+    /// The HTTP status it answered, when it answered.
+    pub status: Option<u16>,
+    /// The first link that broke on the way, and what broke.
+    pub broken_link: Option<Link>,
+    pub error: Option<String>,
 }
 
 /// Where the route ended and why: the first broken link.
@@ -159,6 +182,8 @@ struct Reached {
     evidence: HopEvidence,
     inspection: Option<Inspection>,
     authenticated: bool,
+    /// The revocation URLs the chain names (HTTPS only).
+    revocation: Vec<RevocationUrl>,
 }
 
 fn credentials(proxy: &ProxyServer) -> Option<(String, Secret)> {
@@ -314,7 +339,9 @@ async fn web_hop(
         path: endpoint.path.clone(),
     };
     let mut evidence = HopEvidence::default();
+    let body_limit = endpoint.expect_body.as_ref().map(|_| BODY_LIMIT);
     let reached_http = |evidence: HopEvidence, answer: &ConnectAnswer| Reached {
+        revocation: Vec::new(),
         evidence: HopEvidence {
             http: Some(HttpStatus {
                 status: answer.status,
@@ -378,10 +405,14 @@ async fn web_hop(
             evidence.reach = Some(Reach::Open);
             if !https {
                 let mut stream = stream;
-                let answer = match http_get(&mut stream, &url, false, None, deadline).await {
-                    Ok((answer, _)) => answer,
-                    Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
-                };
+                let (answer, body) =
+                    match http_get(&mut stream, &url, false, None, body_limit, deadline).await {
+                        Ok(answered) => answered,
+                        Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
+                    };
+                if let Some(finding) = content(endpoint, &answer, &body, &mut evidence) {
+                    return Err(content_broken(finding, evidence));
+                }
                 let reached = reached_http(evidence, &answer);
                 return Ok(Reached {
                     authenticated: false,
@@ -397,22 +428,31 @@ async fn web_hop(
             evidence.proxy_connect_ms = Some(connect_ms);
             evidence.reach = Some(Reach::Open);
             if !https {
-                let answer = match http_get(&mut stream, &url, true, None, deadline).await {
-                    Ok((answer, _)) => answer,
-                    Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
-                };
-                let answer = match (answer.status, credentials(proxy)) {
+                let answer =
+                    match http_get(&mut stream, &url, true, None, body_limit, deadline).await {
+                        Ok(answered) => answered,
+                        Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
+                    };
+                let (answer, body) = match (answer.0.status, credentials(proxy)) {
                     (407, Some((user, password)))
                         if answer
+                            .0
                             .auth_schemes
                             .iter()
                             .any(|s| s.eq_ignore_ascii_case("basic")) =>
                     {
                         let (mut again, _, _) = open_proxy(proxy, context, deadline, true).await?;
-                        match http_get(&mut again, &url, true, Some((&user, &password)), deadline)
-                            .await
+                        match http_get(
+                            &mut again,
+                            &url,
+                            true,
+                            Some((&user, &password)),
+                            body_limit,
+                            deadline,
+                        )
+                        .await
                         {
-                            Ok((answer, _)) => answer,
+                            Ok(answered) => answered,
                             Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
                         }
                     }
@@ -426,6 +466,9 @@ async fn web_hop(
                         evidence,
                         failover: false,
                     });
+                }
+                if let Some(finding) = content(endpoint, &answer, &body, &mut evidence) {
+                    return Err(content_broken(finding, evidence));
                 }
                 return Ok(reached_http(evidence, &answer));
             }
@@ -494,7 +537,17 @@ async fn web_hop(
         Ok(exchanged) => exchanged,
         Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
     };
-    let inspection = inspect(&trust.public, &exchanged.chain, &endpoint.host);
+    // Only the profile's own endpoints may end at its CA; Microsoft's must end at a public root.
+    let profile_roots = trust
+        .profile
+        .as_ref()
+        .filter(|_| endpoint.sets.iter().any(|s| s == "extra"));
+    let inspection = inspect(
+        &trust.public,
+        profile_roots,
+        &exchanged.chain,
+        &endpoint.host,
+    );
     evidence.tls = exchanged.tls.clone();
     evidence.tls_version = exchanged.tls_version.clone();
     evidence.tls_ms = Some(exchanged.tls_ms);
@@ -504,10 +557,55 @@ async fn web_hop(
         total_ms: millis(started.elapsed()),
     });
     Ok(Reached {
+        revocation: super::revocation::urls(&exchanged.chain),
         evidence,
         inspection: Some(inspection),
         authenticated,
     })
+}
+
+/// At most this much of a checked body is read: the connectivity test's is 22 bytes, a captive
+/// portal's login page a few KiB.
+const BODY_LIMIT: usize = 64 * 1024;
+/// How much of an unexpected body the evidence keeps.
+const BODY_SHOWN: usize = 120;
+
+/// Checks the body against `expect_body`: anything else answered in the endpoint's place.
+fn content(
+    endpoint: &EndpointDef,
+    answer: &ConnectAnswer,
+    body: &[u8],
+    evidence: &mut HopEvidence,
+) -> Option<String> {
+    let expected = endpoint.expect_body.as_ref()?;
+    let text = String::from_utf8_lossy(body);
+    let shown: String = text.trim().chars().take(BODY_SHOWN).collect();
+    evidence.body = Some(shown.clone());
+    if answer.status == 200 && text.trim() == expected.trim() {
+        return None;
+    }
+    let got = if shown.is_empty() {
+        "an empty body".to_string()
+    } else {
+        format!("{shown:?}")
+    };
+    Some(format!(
+        "{} answers {} with {got}, not {:?}: a captive portal or a proxy's block page answers in its place, and Windows then believes it is offline ({})",
+        endpoint.host,
+        answer.status_line,
+        expected.trim(),
+        endpoint.purpose
+    ))
+}
+
+/// The route ends at a checked body that is not the endpoint's.
+fn content_broken(finding: String, evidence: HopEvidence) -> Broken {
+    Broken {
+        link: Link::Content,
+        finding,
+        evidence,
+        failover: false,
+    }
 }
 
 /// A proxy's answer that ends the route: 407 without working credentials, 403, 5xx.
@@ -553,7 +651,7 @@ fn proxy_refusal(answer: &ConnectAnswer, endpoint: &EndpointDef) -> Option<(Link
     })
 }
 
-fn new_evidence(endpoint: &EndpointDef) -> Evidence {
+pub(crate) fn new_evidence(endpoint: &EndpointDef) -> Evidence {
     Evidence {
         endpoint: endpoint.clone(),
         url: endpoint.url(),
@@ -566,7 +664,80 @@ fn new_evidence(endpoint: &EndpointDef) -> Evidence {
         broken_link: None,
         broken: None,
         ntp: None,
+        revocation: Vec::new(),
     }
+}
+
+/// Reaches each revocation URL over plain HTTP along `hop`, all at once, within part of the
+/// time left: the endpoint's own answer must not be lost to a silent CRL host.
+async fn reach_revocation(
+    urls: &[RevocationUrl],
+    hop: &Hop,
+    context: &CheckContext,
+    trust: &EndpointTrust,
+    deadline: Instant,
+) -> Vec<RevocationCheck> {
+    let budget = Instant::now() + remaining(deadline) * 3 / 4;
+    let checks = urls.iter().map(|found| async move {
+        let mut check = RevocationCheck {
+            kind: found.kind,
+            url: found.url.clone(),
+            named_by: found.named_by.clone(),
+            status: None,
+            broken_link: None,
+            error: None,
+        };
+        let url = match crate::wire::url::parse_web_url(&found.url) {
+            Ok(url) => url,
+            Err(error) => {
+                check.broken_link = Some(Link::Route);
+                check.error = Some(error);
+                return check;
+            }
+        };
+        let def = EndpointDef {
+            host: url.host,
+            port: url.port,
+            protocol: EndpointProtocol::Http,
+            path: url.path,
+            sets: Vec::new(),
+            purpose: format!("{} of a certificate", found.kind.as_str()),
+            source: found.named_by.clone(),
+            tls_inspection: TlsInspection::Allowed,
+            wildcard: None,
+            optional: true,
+            expect_body: None,
+        };
+        match web_hop(&def, hop, true, context, trust, budget).await {
+            Ok(reached) => check.status = reached.evidence.http.map(|h| h.status),
+            Err(broken) => {
+                check.broken_link = Some(broken.link);
+                check.error = Some(broken.finding);
+            }
+        }
+        check
+    });
+    futures::future::join_all(checks).await
+}
+
+/// What is wrong with the revocation URLs, if anything: one that did not answer, or a CRL
+/// that is not there (an OCSP responder answers a bare GET with any status).
+fn revocation_problems(evidence: &Evidence) -> Vec<String> {
+    evidence
+        .revocation
+        .iter()
+        .filter_map(|check| match (check.status, &check.error) {
+            (_, Some(error)) => Some(format!("{} {}: {error}", check.kind.as_str(), check.url)),
+            (Some(status), None) if check.kind == RevocationKind::Crl && status != 200 => {
+                Some(format!(
+                    "{} {} answers HTTP {status}",
+                    check.kind.as_str(),
+                    check.url
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 pub async fn observe(
@@ -625,15 +796,20 @@ pub async fn observe(
                 evidence.authenticated = reached.authenticated;
                 // A route followed to its end can still be wrong: inspected, or only with
                 // credentials SYSTEM does not have.
-                evidence.broken_link =
-                    if reached.inspection.as_ref().is_some_and(|i| !i.public_root) {
-                        Some(Link::TlsInspection)
-                    } else if reached.authenticated {
-                        Some(Link::ProxyAuth)
-                    } else {
-                        None
-                    };
+                evidence.broken_link = if reached
+                    .inspection
+                    .as_ref()
+                    .is_some_and(Inspection::inspected)
+                {
+                    Some(Link::TlsInspection)
+                } else if reached.authenticated {
+                    Some(Link::ProxyAuth)
+                } else {
+                    None
+                };
                 evidence.inspection = reached.inspection;
+                evidence.revocation =
+                    reach_revocation(&reached.revocation, hop, context, trust, deadline).await;
                 return Ok(evidence);
             }
             Err(broken) => {
@@ -674,6 +850,27 @@ fn route_head(hop: &str, route: &RouteEvidence) -> String {
 }
 
 pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
+    let judgement = judge_route(params, evidence);
+    let problems = revocation_problems(evidence);
+    if problems.is_empty() || judgement.status == Status::Fail {
+        return judgement;
+    }
+    // The endpoint answers, but Windows cannot check its certificate is not revoked: it may
+    // wait for the fetch to time out or refuse the chain. A warning, not a failure.
+    Judgement {
+        remedy: Some(format!(
+            "Allow plain HTTP to the revocation hosts the finding names, along the same route as {} (proxy or firewall): Windows fetches CRLs and asks OCSP responders while it validates the certificate, as SYSTEM during OOBE.",
+            evidence.endpoint.host
+        )),
+        ..Judgement::warn(format!(
+            "{}; but its certificate's revocation list cannot be checked along the same route: {}",
+            judgement.finding,
+            problems.join("; ")
+        ))
+    }
+}
+
+fn judge_route(params: &Params, evidence: &Evidence) -> Judgement {
     let endpoint = &evidence.endpoint;
     if endpoint.protocol == EndpointProtocol::Ntp {
         return judge_ntp(params, evidence);
@@ -708,6 +905,11 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
     }
     let head = route_head(hop, route);
     let certificate = match (&evidence.hop.tls, &evidence.inspection) {
+        (Some(_), Some(found)) if found.profile_root => format!(
+            "; {}, chain ends at {}, a root of the profile's [endpoints] ca_file (trusted for its own endpoints)",
+            evidence.hop.tls_version.as_deref().unwrap_or("TLS"),
+            found.ends_at
+        ),
         (Some(_), Some(found)) => format!(
             "; {}, chain ends at {}",
             evidence.hop.tls_version.as_deref().unwrap_or("TLS"),
@@ -725,7 +927,7 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         "{head}: {} answers {status_line} in {total_ms:.0} ms{certificate}",
         endpoint.host
     );
-    if let Some(found) = evidence.inspection.as_ref().filter(|i| !i.public_root) {
+    if let Some(found) = evidence.inspection.as_ref().filter(|i| i.inspected()) {
         let said = format!(
             "{head}: TLS inspection: the certificate chain for {} ends at {}, not a public root",
             endpoint.host, found.ends_at
@@ -811,5 +1013,64 @@ fn judge_ntp(params: &Params, evidence: &Evidence) -> Judgement {
         ))
     } else {
         Judgement::pass(finding)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect_test() -> EndpointDef {
+        crate::catalog::builtin_endpoints()
+            .into_iter()
+            .find(|e| e.host == "www.msftconnecttest.com")
+            .expect("the catalog lists the connectivity test")
+    }
+
+    fn answer(status: u16) -> ConnectAnswer {
+        ConnectAnswer {
+            status,
+            status_line: format!("HTTP/1.1 {status} X"),
+            auth_schemes: Vec::new(),
+            authenticated: false,
+            ms: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_connectivity_test_passes_only_with_its_exact_body() {
+        let endpoint = connect_test();
+        assert_eq!(
+            endpoint.expect_body.as_deref(),
+            Some("Microsoft Connect Test")
+        );
+        let mut good = HopEvidence::default();
+        assert_eq!(
+            content(
+                &endpoint,
+                &answer(200),
+                b"Microsoft Connect Test\n",
+                &mut good
+            ),
+            None
+        );
+        assert_eq!(good.body.as_deref(), Some("Microsoft Connect Test"));
+        let page = b"<html><title>Hotel Wi-Fi: please log in</title></html>";
+        let portal = content(&endpoint, &answer(200), page, &mut HopEvidence::default()).unwrap();
+        assert!(
+            portal.starts_with("www.msftconnecttest.com answers HTTP/1.1 200 X with \"<html><title>Hotel Wi-Fi: please log in</title></html>\", not \"Microsoft Connect Test\": a captive portal"),
+            "{portal}"
+        );
+        let empty = content(&endpoint, &answer(204), b"", &mut HopEvidence::default()).unwrap();
+        assert!(empty.contains("with an empty body"), "{empty}");
+        // An endpoint without expect_body is never read for its body.
+        let mut plain = endpoint.clone();
+        plain.expect_body = None;
+        let mut evidence = HopEvidence::default();
+        assert_eq!(
+            content(&plain, &answer(200), b"anything", &mut evidence),
+            None
+        );
+        assert!(evidence.body.is_none());
     }
 }

@@ -1459,6 +1459,14 @@ fn wpad_table() {
         (
             wpad::Evidence {
                 asked: vec![lease.clone()],
+                ..evidence(Mode::Direct, Outcome::NotFound)
+            },
+            Status::Pass,
+            Exactly("no WPAD: no DHCP option 252 and no DNS suffix to look for wpad under, so the device connects directly"),
+        ),
+        (
+            wpad::Evidence {
+                asked: vec![lease.clone()],
                 url: s("https://pac.corp.example/proxy.pac"),
                 ..evidence(Mode::Dhcp, Outcome::DhcpNotHttp)
             },
@@ -1543,6 +1551,7 @@ fn endpoint_def(
         tls_inspection,
         wildcard: None,
         optional: false,
+        expect_body: None,
     }
 }
 
@@ -1560,6 +1569,7 @@ fn inspection(public_root: bool, ends_at: &str) -> Inspection {
         public_root,
         ends_at: ends_at.into(),
         public_roots: "webpki-roots".into(),
+        profile_root: false,
         error: (!public_root).then(|| "UnknownIssuer".to_string()),
     }
 }
@@ -1595,6 +1605,7 @@ fn reached(def: EndpointDef) -> endpoint::Evidence {
         broken_link: None,
         broken: None,
         ntp: None,
+        revocation: Vec::new(),
     }
 }
 
@@ -1647,6 +1658,7 @@ fn ntp_endpoint(offset_ms: Option<f64>, broken: Option<&str>) -> endpoint::Evide
             reference: "GPS".into(),
             synchronized: true,
         }),
+        revocation: Vec::new(),
     }
 }
 
@@ -1902,4 +1914,74 @@ fn census_table() {
     for (row, (evidence, status, says)) in rows.iter().enumerate() {
         assert_row(row, &census::judge(&p, evidence), *status, says);
     }
+}
+
+#[test]
+fn an_unreachable_revocation_url_only_warns_and_names_the_url() {
+    use crate::check::revocation::RevocationKind;
+    let def = endpoint_def(
+        "login.microsoftonline.com",
+        EndpointProtocol::Https,
+        TlsInspection::Allowed,
+    );
+    let params: endpoint::Params = params("");
+    let revocation = |kind, url: &str, status, error: Option<&str>| endpoint::RevocationCheck {
+        kind,
+        url: url.into(),
+        named_by: "CN=login.microsoftonline.com".into(),
+        status,
+        broken_link: error.map(|_| endpoint::Link::Tcp),
+        error: error.map(String::from),
+    };
+    let mut evidence = reached(def.clone());
+    evidence.revocation = vec![
+        revocation(
+            RevocationKind::Crl,
+            "http://crl.example/a.crl",
+            Some(200),
+            None,
+        ),
+        revocation(
+            RevocationKind::Ocsp,
+            "http://ocsp.example/",
+            Some(400),
+            None,
+        ),
+    ];
+    let judged = endpoint::judge(&params, &evidence);
+    assert_eq!(judged.status, Status::Pass, "{}", judged.finding);
+    evidence.revocation = vec![
+        revocation(
+            RevocationKind::Crl,
+            "http://crl.example/a.crl",
+            None,
+            Some("TCP 80 on crl.example (10.0.0.1) refused"),
+        ),
+        revocation(
+            RevocationKind::Crl,
+            "http://crl.example/b.crl",
+            Some(404),
+            None,
+        ),
+    ];
+    let judged = endpoint::judge(&params, &evidence);
+    assert_eq!(judged.status, Status::Warn);
+    assert!(
+        judged.finding.ends_with("; but its certificate's revocation list cannot be checked along the same route: CRL http://crl.example/a.crl: TCP 80 on crl.example (10.0.0.1) refused; CRL http://crl.example/b.crl answers HTTP 404"),
+        "{}",
+        judged.finding
+    );
+    assert!(judged
+        .remedy
+        .unwrap()
+        .starts_with("Allow plain HTTP to the revocation hosts"));
+    // A route that already fails stays a failure, unchanged.
+    let mut failed = broken(
+        def,
+        vec![attempt("DIRECT", Some(endpoint::Link::Tcp))],
+        endpoint::Link::Tcp,
+        "TCP 443 refused",
+    );
+    failed.revocation = evidence.revocation.clone();
+    assert_eq!(endpoint::judge(&params, &failed).status, Status::Fail);
 }

@@ -22,6 +22,7 @@ pub mod locator;
 pub mod measure;
 pub mod netlogon;
 pub mod ntp;
+pub mod revocation;
 pub mod route;
 pub mod shape;
 pub mod shared_probes;

@@ -390,6 +390,12 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
                 .iter()
                 .filter_map(|a| a.name.as_deref())
                 .collect();
+            if names.is_empty() {
+                // An entra device without a DNS search suffix: WPAD has no name to try.
+                return Judgement::pass(
+                    "no WPAD: no DHCP option 252 and no DNS suffix to look for wpad under, so the device connects directly",
+                );
+            }
             Judgement::pass(format!(
                 "no WPAD: {} {} not resolve, so the device connects directly (Windows DNS servers block the name wpad unless it is removed from their global query block list)",
                 names.join(" and "),

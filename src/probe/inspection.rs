@@ -2,8 +2,10 @@
 //!
 //! An intercepting proxy re-signs every site with its own CA, which devices trust through the
 //! OS store or a deployed CA file; the chain then verifies but no longer ends in a public root.
-//! "Public" is webpki-roots (Mozilla's list), or the PEM file named by JOINREADY_PUBLIC_ROOTS,
-//! so tests can stand in for the internet with their own CA.
+//! "Public" is webpki-roots (Mozilla's list), or the PEM bundle the profile names in
+//! `[endpoints] public_roots` (or JOINREADY_PUBLIC_ROOTS), for labs that simulate the internet
+//! with their own CA. The profile's own endpoints (`[[endpoints.extra]]`) may also end at a
+//! root of `[endpoints] ca_file`: the profile trusts it for them, so that is no inspection.
 
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
@@ -28,7 +30,13 @@ pub struct PublicRoots {
 impl PublicRoots {
     /// webpki-roots, or the file `override_path` names (JOINREADY_PUBLIC_ROOTS).
     pub fn load(override_path: Option<&str>) -> Result<PublicRoots, String> {
+        Self::load_named(override_path, PUBLIC_ROOTS_ENV)
+    }
+
+    /// webpki-roots, or the file `path` names; `setting` says where it was named, for errors.
+    pub fn load_named(path: Option<&str>, setting: &str) -> Result<PublicRoots, String> {
         let mut roots = RootCertStore::empty();
+        let override_path = path;
         let Some(path) = override_path.filter(|p| !p.is_empty()) else {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             return Ok(PublicRoots {
@@ -37,15 +45,15 @@ impl PublicRoots {
                 origin: "webpki-roots".to_string(),
             });
         };
-        let pem = std::fs::read(path)
-            .map_err(|e| format!("{PUBLIC_ROOTS_ENV}={path}: cannot read it: {e}"))?;
+        let pem =
+            std::fs::read(path).map_err(|e| format!("{setting}={path}: cannot read it: {e}"))?;
         let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut pem.as_slice())
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("{PUBLIC_ROOTS_ENV}={path}: not PEM: {e}"))?;
+            .map_err(|e| format!("{setting}={path}: not PEM: {e}"))?;
         let (added, _) = roots.add_parsable_certificates(certs.clone());
         if added == 0 {
             return Err(format!(
-                "{PUBLIC_ROOTS_ENV}={path}: no usable certificate in it: give a PEM file with -----BEGIN CERTIFICATE-----"
+                "{setting}={path}: no usable certificate in it: give a PEM file with -----BEGIN CERTIFICATE-----"
             ));
         }
         Ok(PublicRoots {
@@ -65,12 +73,30 @@ pub struct Inspection {
     pub ends_at: String,
     /// Where "public" came from.
     pub public_roots: String,
+    /// Not public, but the chain ends at a root of the profile's `[endpoints] ca_file`, which
+    /// the profile trusts for its own endpoints (checked for `[[endpoints.extra]]` only).
+    #[serde(default)]
+    pub profile_root: bool,
     /// Why webpki refused the chain against the public roots, when it did.
     pub error: Option<String>,
 }
 
-/// Verifies `chain` (leaf first, as the server sent it) for `host` against the public roots.
-pub fn judge(public: &PublicRoots, chain: &[CertificateDer<'static>], host: &str) -> Inspection {
+impl Inspection {
+    /// The chain ends neither at a public root nor at one the profile trusts for this endpoint.
+    pub fn inspected(&self) -> bool {
+        !self.public_root && !self.profile_root
+    }
+}
+
+/// Verifies `chain` (leaf first, as the server sent it) for `host` against the public roots,
+/// then, when it fails there and `profile` is given, against the public roots plus the
+/// profile's `[endpoints] ca_file`.
+pub fn judge(
+    public: &PublicRoots,
+    profile: Option<&Arc<RootCertStore>>,
+    chain: &[CertificateDer<'static>],
+    host: &str,
+) -> Inspection {
     let ends_at = chain
         .last()
         .and_then(|der| {
@@ -80,17 +106,20 @@ pub fn judge(public: &PublicRoots, chain: &[CertificateDer<'static>], host: &str
                 .map(|(_, cert)| cert.issuer().to_string())
         })
         .unwrap_or_default();
-    let result = verify(public, chain, host);
+    let result = verify(&public.roots, chain, host);
+    let profile_root =
+        result.is_err() && profile.is_some_and(|roots| verify(roots, chain, host).is_ok());
     Inspection {
         public_root: result.is_ok(),
         ends_at,
         public_roots: public.origin.clone(),
+        profile_root,
         error: result.err(),
     }
 }
 
 fn verify(
-    public: &PublicRoots,
+    roots: &Arc<RootCertStore>,
     chain: &[CertificateDer<'static>],
     host: &str,
 ) -> Result<(), String> {
@@ -100,7 +129,7 @@ fn verify(
     // ring, as everywhere in joinready (see probe/tls.rs).
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = WebPkiServerVerifier::builder_with_provider(public.roots.clone(), provider)
+    let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider)
         .build()
         .map_err(|e| e.to_string())?;
     let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
@@ -131,7 +160,7 @@ mod tests {
     #[test]
     fn no_chain_is_not_public() {
         let public = PublicRoots::load(None).unwrap();
-        let inspection = judge(&public, &[], "a.example");
+        let inspection = judge(&public, None, &[], "a.example");
         assert!(!inspection.public_root);
         assert_eq!(
             inspection.error.as_deref(),

@@ -49,12 +49,14 @@ pub async fn connect_tunnel(
 }
 
 /// A plain-HTTP `GET` of `url` through a proxy (absolute form), or directly when `absolute` is
-/// false (origin form, Host header from the URL).
+/// false (origin form, Host header from the URL). With `body_limit`, the body is read too (at
+/// most that many bytes) and returned; without, only the head is read and the body is empty.
 pub async fn http_get(
     stream: &mut TcpStream,
     url: &WebUrl,
     absolute: bool,
     credentials: Option<(&str, &Secret)>,
+    body_limit: Option<usize>,
     deadline: Instant,
 ) -> Result<(ConnectAnswer, Vec<u8>), PortalError> {
     let authority = if url.port == 80 {
@@ -73,6 +75,20 @@ pub async fn http_get(
         host: &authority,
         proxy_credentials: credentials.map(|(user, password)| (user, password.expose())),
     };
+    if let Some(limit) = body_limit {
+        let sent = Instant::now();
+        let response = http::fetch(stream, &request, limit, deadline).await?;
+        return Ok((
+            ConnectAnswer {
+                status: response.head.status,
+                status_line: response.head.status_line,
+                auth_schemes: auth_schemes(&response.raw_head),
+                authenticated: credentials.is_some(),
+                ms: crate::probe::tcp::millis(sent.elapsed()),
+            },
+            response.body,
+        ));
+    }
     let answer = http::head(stream, &request, deadline).await?;
     Ok((
         ConnectAnswer {
@@ -82,6 +98,6 @@ pub async fn http_get(
             authenticated: credentials.is_some(),
             ms: answer.ms,
         },
-        answer.raw_head,
+        Vec::new(),
     ))
 }

@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 /// by the schema; one reachability vocabulary (`reach`: open, refused, silent, unreachable,
 /// malformed, error) replaces each check's own `state` words; the CLDAP reply is under `reply`;
 /// a check cut short by the deadline says so in `cut_short`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3 (0.3): `scenario` gains `entra` (Microsoft Entra join); the verdict names the
+/// `join_type`; endpoint evidence may break at the new link `content` (a checked body that
+/// differs: a captive portal) and its inspection says whether the profile trusts the root.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -49,15 +49,22 @@ fn paint(text: &str, color: Color, enabled: bool) -> String {
 /// Just the verdict line, for `-q`.
 pub fn verdict_line(report: &Report, color: bool) -> String {
     let verdict = &report.verdict;
+    // Entra join has no AD domain to name: the line names the join type instead.
+    let (domain, scenario) = if report.scenario == crate::model::Scenario::Entra {
+        (
+            String::new(),
+            format!("{}: {}", report.scenario, verdict.join_type),
+        )
+    } else {
+        (format!(" {}", report.domain), report.scenario.to_string())
+    };
     format!(
-        "{} {} ({}, {}, {} ms): {}\n",
+        "{}{domain} ({scenario}, {}, {} ms): {}\n",
         paint(
             verdict.status.headline(),
             verdict_color(verdict.status),
             color
         ),
-        report.domain,
-        report.scenario,
         if report.complete {
             "complete"
         } else {
@@ -70,6 +77,10 @@ pub fn verdict_line(report: &Report, color: bool) -> String {
 
 pub fn render(report: &Report, options: &TableOptions) -> String {
     let mut out = verdict_line(report, options.color);
+    out.push_str(&format!(
+        "  checked: {} ({} scenario)\n",
+        report.verdict.join_type, report.scenario
+    ));
     for note in &report.verdict.notes {
         out.push_str(&format!("  note: {note}\n"));
     }

@@ -47,6 +47,7 @@ pub fn report(checks: Vec<CheckResult>, status: VerdictStatus) -> Report {
                 finding: "x".into(),
             }),
             notes: vec![],
+            join_type: "Microsoft Entra hybrid join".into(),
         },
         checks,
     }

@@ -1,5 +1,7 @@
 //! The verdict: scenario-aware readiness from the results, the root cause first.
 
+#[cfg(test)]
+mod entra_tests;
 pub mod policy;
 
 use crate::model::{Scenario, Status};
@@ -52,6 +54,9 @@ pub struct Verdict {
     pub root_cause: Option<RootCause>,
     /// What else the technician should know (the vpn scenario's sign-in note, warnings).
     pub notes: Vec<String>,
+    /// The Autopilot join type the scenario checked: "Microsoft Entra hybrid join" (on-prem,
+    /// vpn) or "Microsoft Entra join" (entra).
+    pub join_type: String,
 }
 
 /// Decides from `results` (in catalog order, weighed by `policy::apply`). `interchangeable`
@@ -112,6 +117,7 @@ pub fn decide(
                 finding: first.finding.clone(),
             }),
             notes,
+            join_type: scenario.join_type().to_string(),
         };
     }
     if let Some(reason) = incomplete {
@@ -125,6 +131,7 @@ pub fn decide(
                 finding: reason.to_string(),
             }),
             notes,
+            join_type: scenario.join_type().to_string(),
         };
     }
     if let Some(first) = warnings.first() {
@@ -143,6 +150,7 @@ pub fn decide(
             summary,
             root_cause: root,
             notes,
+            join_type: scenario.join_type().to_string(),
         };
     }
     let passed = results.iter().filter(|r| r.status == Status::Pass).count();
@@ -151,6 +159,7 @@ pub fn decide(
         summary: format!("{passed} checks passed"),
         root_cause: None,
         notes,
+        join_type: scenario.join_type().to_string(),
     }
 }
 

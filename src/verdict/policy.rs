@@ -35,6 +35,48 @@ pub fn apply(results: &mut [CheckResult], checks: &[CheckDef], scenario: Scenari
     }
 }
 
+/// Why a selected check is not run at all in `scenario`, or None when it runs. Microsoft Entra
+/// join involves no Active Directory: the checks that need the corporate network (DNS, DC,
+/// LDAP, the DC's clock) and those required only in the hybrid scenarios (the VPN gateway) are
+/// listed, not run. Every other check (proxy, endpoints, the tenant) runs in every scenario.
+pub fn not_run(def: &CheckDef, scenario: Scenario) -> Option<String> {
+    if scenario != Scenario::Entra {
+        return None;
+    }
+    let hybrid_only = !def.required_in.is_empty() && !def.required_in.contains(&scenario);
+    if def.corporate_network {
+        Some(format!(
+            "not needed for {}: the device joins no Active Directory domain",
+            scenario.join_type()
+        ))
+    } else if hybrid_only {
+        Some(format!(
+            "not needed for {}: no VPN comes before the user signs in",
+            scenario.join_type()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why an endpoint reached only with proxy credentials fails: OOBE (entra) and Windows
+/// activation run as SYSTEM, which cannot answer a 407. Elsewhere it stays a warning.
+fn credentials_forbidden(row: &CheckResult, scenario: Scenario) -> Option<String> {
+    let Some(Evidence::Endpoint(endpoint)) = &row.evidence else {
+        return None;
+    };
+    if !endpoint.authenticated {
+        return None;
+    }
+    if scenario == Scenario::Entra {
+        Some("OOBE runs as SYSTEM and cannot answer the proxy's 407 (entra scenario)".to_string())
+    } else if endpoint.endpoint.sets.iter().any(|s| s == "activation") {
+        Some("Windows activation runs as SYSTEM and must reach its hosts without proxy authentication".to_string())
+    } else {
+        None
+    }
+}
+
 /// One row's weight. `judged(check, target)` is another row's own judgement.
 fn weigh(
     row: &mut CheckResult,
@@ -42,6 +84,12 @@ fn weigh(
     scenario: Scenario,
     judged: impl Fn(&str, &str) -> Option<Status>,
 ) {
+    if row.status == Status::Warn {
+        if let Some(reason) = credentials_forbidden(row, scenario) {
+            row.status = Status::Fail;
+            row.finding = format!("{}: {reason}", row.finding);
+        }
+    }
     if row.status == Status::Fail {
         if let Some(other) = &def.downgrade_if_passed {
             let target = if by_target(def) {
