@@ -9,5 +9,6 @@ pub mod ike;
 pub mod kerberos;
 pub mod ntp;
 pub mod pac_result;
+pub mod tenant;
 pub mod url;
 pub mod wpad;
