@@ -476,6 +476,17 @@ pub fn target_label(
         (Target::VpnGateway(gateway), _) => gateway.host.clone(),
         (Target::Endpoint(endpoint), _) => endpoint.label(),
         (Target::Once, Params::DnsSrv(params)) => settings.expand_or_placeholder(&params.name),
+        (
+            Target::Once,
+            Params::TenantOpenId(_)
+            | Params::TenantScp(_)
+            | Params::TenantRegistration(_)
+            | Params::TenantRealm(_)
+            | Params::TenantFederation(_),
+        ) => settings
+            .tenant
+            .clone()
+            .unwrap_or_else(|| "(no tenant)".to_string()),
         (Target::Once, _) => settings.domain.clone(),
     }
 }

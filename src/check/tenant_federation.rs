@@ -104,11 +104,13 @@ pub async fn observe(
             .collect(),
         _ => Vec::new(),
     };
-    let chosen: Vec<(WsTrustKind, String)> = listed
+    // windowstransport first: a computer registers with it, so it must never be the one cut.
+    let mut chosen: Vec<(WsTrustKind, String)> = listed
         .iter()
         .filter_map(|a| ws_trust_kind(a).map(|k| (k, a.clone())))
-        .take(MAX_WS_TRUST)
         .collect();
+    chosen.sort_by_key(|(kind, _)| *kind != WsTrustKind::WindowsTransport);
+    chosen.truncate(MAX_WS_TRUST);
     let asks = chosen.iter().map(|(kind, url)| async move {
         let asked = ask(
             url,
@@ -184,7 +186,22 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
             ));
         }
     }
-    let kinds: Vec<&str> = evidence.ws_trust.iter().map(|w| w.kind.as_str()).collect();
+    // "2005/windowstransport": the version segment tells the endpoints of one kind apart.
+    let kinds: Vec<String> = evidence
+        .ws_trust
+        .iter()
+        .map(|w| {
+            let mut tail: Vec<&str> = w
+                .asked
+                .url
+                .trim_end_matches('/')
+                .rsplit('/')
+                .take(2)
+                .collect();
+            tail.reverse();
+            tail.join("/")
+        })
+        .collect();
     Judgement::pass(format!(
         "the federation server {host} of {domain} answers: metadata and {} WS-Trust endpoints ({}) reachable",
         evidence.ws_trust.len(),

@@ -325,7 +325,7 @@ fn a_federation_server_needs_its_metadata_and_ws_trust_endpoints() {
         (
             evidence(Ok(200), &[wt, um], &healthy),
             Status::Pass,
-            vec!["the federation server sts.fabrikam-jr.test of fabrikam-jr.test answers: metadata and 2 WS-Trust endpoints (windowstransport, usernamemixed) reachable"],
+            vec!["the federation server sts.fabrikam-jr.test of fabrikam-jr.test answers: metadata and 2 WS-Trust endpoints (2005/windowstransport, 13/usernamemixed) reachable"],
         ),
         (
             evidence(Err((Link::Tcp, "TCP 443 on sts.fabrikam-jr.test (10.77.9.9) no answer within 2 s")), &[], &[]),

@@ -7,7 +7,7 @@ use super::context::{CheckContext, Inputs};
 use super::shape::{Fact, FanOut, Judgement, KindSpec, NotObserved};
 use super::tenant_fetch::{ask, escape, Asked};
 use super::tenant_openid::profile_tenant;
-use crate::wire::tenant::{parse_registration_discovery, RegistrationDiscovery};
+use crate::wire::tenant::{error_message, parse_registration_discovery, RegistrationDiscovery};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -86,9 +86,10 @@ pub async fn observe(
             }
         } else {
             // The refusal's own words, cut short: the service names the reason there.
-            let text = String::from_utf8_lossy(&body);
-            let text: String = text.chars().take(200).collect();
-            evidence.unreadable = Some(text.trim().to_string()).filter(|t| !t.is_empty());
+            evidence.unreadable = error_message(&body).or_else(|| {
+                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+                Some(text.trim().to_string()).filter(|t| !t.is_empty())
+            });
         }
     }
     Ok(evidence)

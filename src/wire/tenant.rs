@@ -119,13 +119,18 @@ impl AadError {
         self.codes.contains(&90002) || self.error.eq_ignore_ascii_case("invalid_tenant")
     }
 
-    /// The first line of the description, which carries the AADSTS code and the reason.
+    /// The description's first sentence, which carries the AADSTS code and the reason (the
+    /// rest is generic advice, trace and correlation IDs).
     pub fn headline(&self) -> String {
-        self.description
-            .as_deref()
-            .and_then(|d| d.lines().next())
-            .map(|d| d.trim().to_string())
-            .unwrap_or_else(|| self.error.clone())
+        let Some(line) = self.description.as_deref().and_then(|d| d.lines().next()) else {
+            return self.error.clone();
+        };
+        let line = line.trim();
+        let sentence = match line.find(". ") {
+            Some(at) => &line[..=at],
+            None => line,
+        };
+        sentence.chars().take(300).collect()
     }
 }
 
@@ -143,6 +148,15 @@ pub fn parse_aad_error(body: &[u8]) -> Option<AadError> {
         description: text(&map, "error_description"),
         codes,
     })
+}
+
+/// The message of a JSON error body (`Message`, `message`, `error_description`), or None.
+pub fn error_message(body: &[u8]) -> Option<String> {
+    let map = object(body).ok()?;
+    ["Message", "error_description", "ErrorType", "error"]
+        .iter()
+        .find_map(|key| text(&map, key))
+        .map(|m| m.chars().take(200).collect())
 }
 
 /// The device registration discovery document (MS-DVRD 2.2.4: DeviceRegistrationService,
@@ -339,7 +353,10 @@ mod tests {
         let error = parse_aad_error(&body).unwrap();
         assert!(error.tenant_not_found());
         assert_eq!(error.codes, vec![90002]);
-        assert!(error.headline().starts_with("AADSTS90002: Tenant"));
+        assert_eq!(
+            error.headline(),
+            "AADSTS90002: Tenant 'nosuchtenant-jr.onmicrosoft.com' not found."
+        );
         // The error body is no configuration: it has no tenant ID.
         assert_eq!(parse_openid_configuration(&body).unwrap().tenant_id, None);
     }
@@ -356,6 +373,11 @@ mod tests {
             Some("urn:ms-drs:enterpriseregistration.windows.net")
         );
         assert_eq!(found.service_version.as_deref(), Some("1.0"));
+        assert_eq!(
+            error_message(&fixture("drs-not-found.json")).as_deref(),
+            Some("The tenant 'nosuchtenant-jr.onmicrosoft.com' was not found.")
+        );
+        assert_eq!(error_message(b"<html>"), None);
         assert!(found.token_endpoint.unwrap().contains("/oauth2/token"));
         assert!(found.passive_auth_endpoint.is_some());
         let numeric = br#"{"DeviceRegistrationService":{"ServiceVersion":1.0}}"#;
