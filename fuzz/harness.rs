@@ -11,6 +11,7 @@ use joinready::catalog::Catalog;
 use joinready::duration::{format_duration, parse_duration};
 use joinready::profile::{LoadedProfile, Overrides, Settings};
 use joinready::wire::pac_result::parse_pac_result;
+use joinready::wire::tenant as tenant_wire;
 use joinready::wire::url::{parse_proxy_url, parse_web_url};
 use joinready::wire::{cldap, ike, kerberos, ntp};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("duration", duration),
     ("pac_result", pac_result),
     ("security_descriptor", security_descriptor),
+    ("tenant", tenant),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -216,4 +218,23 @@ pub fn security_descriptor(data: &[u8]) {
         );
         let _ = Sid::parse(&sid.to_string());
     }
+}
+
+/// A tenant discovery answer (OpenID configuration, AADSTS error, registration discovery, user
+/// realm) or a MEX document: every reader gets the same bytes.
+pub fn tenant(data: &[u8]) {
+    show(&tenant_wire::parse_openid_configuration(data));
+    let _ = format!(
+        "{:?}",
+        tenant_wire::parse_aad_error(data).map(|e| (e.tenant_not_found(), e.headline()))
+    );
+    show(&tenant_wire::parse_registration_discovery(data));
+    show(&tenant_wire::parse_user_realm(data));
+    for address in tenant_wire::mex_addresses(data) {
+        let _ = tenant_wire::ws_trust_kind(&address);
+        let _ = tenant_wire::tenant_id_in_url(&address);
+    }
+    let text = String::from_utf8_lossy(data);
+    let _ = tenant_wire::is_guid(&text);
+    let _ = tenant_wire::tenant_id_in_url(&text);
 }

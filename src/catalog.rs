@@ -25,6 +25,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "checks/endpoints.toml",
         include_str!("../checks/endpoints.toml"),
     ),
+    ("checks/tenant.toml", include_str!("../checks/tenant.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -47,3 +47,44 @@ pub enum ProxyDiscovery {
     /// WPAD's PAC file, fetched and runnable.
     Pac(PacFile),
 }
+
+/// The tenant ID that OpenID discovery gave for the profile's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantId {
+    /// The tenant as the profile writes it (a domain or an ID).
+    pub tenant: String,
+    /// Lowercase GUID.
+    pub id: String,
+}
+
+/// The tenant keywords of the Device Registration service connection point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationScp {
+    pub dn: String,
+    pub azure_ad_name: Option<String>,
+    pub azure_ad_id: Option<String>,
+}
+
+/// What the tenant checks learnt, each part put there by the check that provides it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TenantFacts {
+    pub tenant_id: Option<TenantId>,
+    pub registration_scp: Option<RegistrationScp>,
+    /// How the tenant's domain signs in, and its federation server.
+    pub user_realm: Option<crate::wire::tenant::UserRealm>,
+}
+
+impl TenantFacts {
+    /// Adds the parts `learnt` knows, keeping the others.
+    pub fn merge(&mut self, learnt: TenantFacts) {
+        if learnt.tenant_id.is_some() {
+            self.tenant_id = learnt.tenant_id;
+        }
+        if learnt.registration_scp.is_some() {
+            self.registration_scp = learnt.registration_scp;
+        }
+        if learnt.user_realm.is_some() {
+            self.user_realm = learnt.user_realm;
+        }
+    }
+}

@@ -37,7 +37,7 @@ pub struct ProfileFile {
     pub dns_servers: Vec<Spanned<String>>,
     pub site: Option<String>,
     pub ou: Option<String>,
-    pub tenant: Option<String>,
+    pub tenant: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub deadline: Option<Spanned<String>>,
     #[serde(default)]
@@ -393,6 +393,26 @@ fn check_domain(text: &str) -> Result<String, String> {
     }
 }
 
+/// The tenant as `tenant` writes it: a domain of the tenant (two labels at least) or its ID;
+/// None when empty. Lowercase, as Entra ID compares both without case.
+fn check_tenant(text: &str) -> Result<Option<String>, String> {
+    let tenant = text.trim().trim_end_matches('.').to_ascii_lowercase();
+    if tenant.is_empty() {
+        return Ok(None);
+    }
+    let domain = crate::wire::url::valid_host_name(&tenant)
+        && !tenant.contains('*')
+        && !tenant.contains('_')
+        && tenant.contains('.');
+    if domain || crate::wire::tenant::is_guid(&tenant) {
+        Ok(Some(tenant))
+    } else {
+        Err(format!(
+            "invalid tenant `{text}`: write the tenant's domain, e.g. `tenant = \"contoso.onmicrosoft.com\"`, or its tenant ID, e.g. `tenant = \"00000000-0000-0000-0000-000000000000\"`"
+        ))
+    }
+}
+
 /// The DNS search suffix of this machine, used when neither a profile nor `--domain` names one.
 pub fn system_search_suffix() -> Option<String> {
     let (config, _) = hickory_resolver::system_conf::read_system_conf().ok()?;
@@ -616,7 +636,12 @@ impl Settings {
             dns_servers,
             site: file.site.clone().filter(|s| !s.trim().is_empty()),
             ou: file.ou.clone().filter(|s| !s.trim().is_empty()),
-            tenant: file.tenant.clone(),
+            tenant: match &file.tenant {
+                Some(tenant) => {
+                    check_tenant(tenant.get_ref()).map_err(|m| invalid(tenant.span(), m))?
+                }
+                None => None,
+            },
             timeout,
             deadline,
             ldap,
@@ -736,6 +761,24 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_is_a_domain_or_an_id() {
+        let tenant = |text: &str| {
+            resolve(&format!("domain = \"a.b\"\ntenant = \"{text}\"\n"))
+                .unwrap()
+                .tenant
+        };
+        assert_eq!(
+            tenant("Contoso.onmicrosoft.com."),
+            Some("contoso.onmicrosoft.com".to_string())
+        );
+        assert_eq!(
+            tenant("5F3C2A4E-8B1D-4C6E-9A7F-2D1E0B3C4A5D"),
+            Some("5f3c2a4e-8b1d-4c6e-9a7f-2d1e0b3c4a5d".to_string())
+        );
+        assert_eq!(tenant(" "), None);
+    }
+
+    #[test]
     fn unknown_key_names_line_and_suggestion() {
         let error = parse("scenario = \"vpn\"\ndomian = \"corp.example.com\"\n")
             .err()
@@ -799,6 +842,18 @@ mod tests {
             (
                 "domain = \"a.b\"\n[[endpoints.extra]]\nurl = \"https://a.b/\"\ntls_inspection = \"off\"\n",
                 "p.toml:4:18: unknown variant `off`",
+            ),
+            (
+                "domain = \"a.b\"\ntenant = \"contoso onmicrosoft com\"\n",
+                "p.toml:2:10: invalid tenant `contoso onmicrosoft com`: write the tenant's domain",
+            ),
+            (
+                "domain = \"a.b\"\ntenant = \"contoso\"\n",
+                "p.toml:2:10: invalid tenant `contoso`",
+            ),
+            (
+                "domain = \"a.b\"\ntenant = \"https://login.microsoftonline.com/contoso.com\"\n",
+                "p.toml:2:10: invalid tenant `https://login.microsoftonline.com/contoso.com`",
             ),
         ];
         for (text, expected) in cases {

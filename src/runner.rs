@@ -57,6 +57,7 @@ struct State {
     checked_dcs: Option<Option<Vec<DomainController>>>,
     chosen_dc: Option<DomainController>,
     proxy: ProxyDiscovery,
+    tenant: crate::facts::TenantFacts,
     /// Instances not finished yet, to report when the deadline cuts the run short.
     pending: HashMap<Key, (Arc<CheckDef>, String)>,
 }
@@ -120,6 +121,7 @@ impl Board {
             dcs: state.dcs.clone().flatten().unwrap_or_default(),
             chosen_dc: state.chosen_dc.clone(),
             proxy: state.proxy.clone(),
+            tenant: state.tenant.clone(),
         })
     }
 }
@@ -565,6 +567,22 @@ fn publish_facts(
             shared.board.with_state(|state| state.proxy = proxy);
         }
     }
+    let tenant = &observation.tenant;
+    let learnt = crate::facts::TenantFacts {
+        tenant_id: tenant
+            .tenant_id
+            .clone()
+            .filter(|_| def.provides.contains(&Fact::TenantId)),
+        registration_scp: tenant
+            .registration_scp
+            .clone()
+            .filter(|_| def.provides.contains(&Fact::RegistrationScp)),
+        user_realm: tenant
+            .user_realm
+            .clone()
+            .filter(|_| def.provides.contains(&Fact::UserRealm)),
+    };
+    shared.board.with_state(|state| state.tenant.merge(learnt));
 }
 
 /// A check that asked nothing provides nothing: the checks waiting for its lists stop waiting.

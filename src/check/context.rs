@@ -138,4 +138,6 @@ pub struct Inputs {
     pub chosen_dc: Option<DomainController>,
     /// What proxy discovery found.
     pub proxy: ProxyDiscovery,
+    /// What the tenant checks learnt.
+    pub tenant: crate::facts::TenantFacts,
 }

@@ -15,7 +15,7 @@ pub const SPEC: KindSpec = KindSpec {
     name: "ldap.directory",
     fan_out: FanOut::Once,
     needs: &[Fact::ChosenDc],
-    can_provide: &[],
+    can_provide: &[Fact::RegistrationScp],
     needs_password: true,
     summary: "an authenticated LDAP read on the chosen DC (OU, rights, quota, registration SCP)",
 };
@@ -249,6 +249,18 @@ async fn ask(
     Ok(())
 }
 
+/// The SCP's tenant keywords, for the check that compares them with the tenant's real ID.
+pub fn registration_scp(evidence: &Evidence) -> Option<crate::facts::RegistrationScp> {
+    if evidence.question != Question::RegistrationScp || evidence.exists != Some(true) {
+        return None;
+    }
+    Some(crate::facts::RegistrationScp {
+        dn: evidence.dn.clone().unwrap_or_default(),
+        azure_ad_name: evidence.azure_ad_name.clone(),
+        azure_ad_id: evidence.azure_ad_id.clone(),
+    })
+}
+
 pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
     let on = &evidence.dc;
     let user = &evidence.user;
@@ -313,7 +325,17 @@ pub fn judge(_params: &Params, evidence: &Evidence) -> Judgement {
                     "the registration SCP lacks {}: re-run the hybrid join configuration in Microsoft Entra Connect",
                     if evidence.azure_ad_name.is_none() { "azureADName" } else { "azureADId" }
                 )),
-                (Some(name), _, Some(tenant)) if !name.eq_ignore_ascii_case(tenant) => {
+                // A profile may name the tenant by its ID: then that is what must match.
+                (Some(name), Some(id), Some(tenant))
+                    if crate::wire::tenant::is_guid(tenant) && !id.eq_ignore_ascii_case(tenant) =>
+                {
+                    Judgement::fail(format!(
+                        "the registration SCP names tenant {name} ({id}), the profile expects tenant ID {tenant}: devices would register in the wrong tenant"
+                    ))
+                }
+                (Some(name), _, Some(tenant))
+                    if !crate::wire::tenant::is_guid(tenant) && !name.eq_ignore_ascii_case(tenant) =>
+                {
                     Judgement::fail(format!(
                         "the registration SCP names tenant {name}, the profile expects {tenant}: devices would register in the wrong tenant"
                     ))

@@ -11,7 +11,7 @@ use crate::duration::{format_duration, TextDuration};
 use crate::endpoints::{EndpointDef, EndpointProtocol, TlsInspection};
 use crate::model::{Reach, Status};
 use crate::probe::inspection::{judge as inspect, Inspection};
-use crate::probe::portal::{exchange, Phase, PortalError};
+use crate::probe::portal::{exchange, exchange_with_body, Phase, PortalError};
 use crate::probe::proxy::{connect_tunnel, http_get, ConnectAnswer};
 use crate::probe::resolve::{resolve, Resolved};
 use crate::probe::tcp::{connect, millis};
@@ -184,6 +184,8 @@ struct Reached {
     authenticated: bool,
     /// The revocation URLs the chain names (HTTPS only).
     revocation: Vec<RevocationUrl>,
+    /// The response body, when the caller asked for it (HTTPS only).
+    body: Option<Vec<u8>>,
 }
 
 fn credentials(proxy: &ProxyServer) -> Option<(String, Secret)> {
@@ -328,6 +330,7 @@ async fn web_hop(
     last: bool,
     context: &CheckContext,
     trust: &EndpointTrust,
+    body_limit: Option<usize>,
     deadline: Instant,
 ) -> Result<Reached, Broken> {
     let started = Instant::now();
@@ -339,7 +342,8 @@ async fn web_hop(
         path: endpoint.path.clone(),
     };
     let mut evidence = HopEvidence::default();
-    let body_limit = endpoint.expect_body.as_ref().map(|_| BODY_LIMIT);
+    // A checked body (`expect_body`) is read even when the caller did not ask for one.
+    let body_limit = body_limit.or(endpoint.expect_body.as_ref().map(|_| BODY_LIMIT));
     let reached_http = |evidence: HopEvidence, answer: &ConnectAnswer| Reached {
         revocation: Vec::new(),
         evidence: HopEvidence {
@@ -352,6 +356,7 @@ async fn web_hop(
         },
         inspection: None,
         authenticated: answer.authenticated,
+        body: None,
     };
     let (mut stream, authenticated) = match hop {
         Hop::Direct => {
@@ -524,16 +529,30 @@ async fn web_hop(
             (stream, answer.authenticated)
         }
     };
-    let exchanged = match exchange(
-        &mut stream,
-        &endpoint.host,
-        endpoint.port,
-        &endpoint.path,
-        &trust.trust,
-        deadline,
-    )
-    .await
-    {
+    let exchanged = match body_limit {
+        None => exchange(
+            &mut stream,
+            &endpoint.host,
+            endpoint.port,
+            &endpoint.path,
+            &trust.trust,
+            deadline,
+        )
+        .await
+        .map(|exchanged| (exchanged, None)),
+        Some(limit) => exchange_with_body(
+            &mut stream,
+            &endpoint.host,
+            endpoint.port,
+            &endpoint.path,
+            &trust.trust,
+            limit,
+            deadline,
+        )
+        .await
+        .map(|(exchanged, body)| (exchanged, Some(body))),
+    };
+    let (exchanged, body) = match exchanged {
         Ok(exchanged) => exchanged,
         Err(e) => return Err(portal_broken(e, &endpoint.host, evidence)),
     };
@@ -561,6 +580,7 @@ async fn web_hop(
         evidence,
         inspection: Some(inspection),
         authenticated,
+        body,
     })
 }
 
@@ -708,7 +728,7 @@ async fn reach_revocation(
             optional: true,
             expect_body: None,
         };
-        match web_hop(&def, hop, true, context, trust, budget).await {
+        match web_hop(&def, hop, true, context, trust, None, budget).await {
             Ok(reached) => check.status = reached.evidence.http.map(|h| h.status),
             Err(broken) => {
                 check.broken_link = Some(broken.link);
@@ -747,11 +767,27 @@ pub async fn observe(
     context: &CheckContext,
     deadline: Instant,
 ) -> Result<Evidence, NotObserved> {
-    let mut evidence = new_evidence(endpoint);
     if endpoint.protocol == EndpointProtocol::Ntp {
+        let mut evidence = new_evidence(endpoint);
         ntp(endpoint, context, deadline, &mut evidence).await;
         return Ok(evidence);
     }
+    follow(endpoint, inputs, context, None, deadline)
+        .await
+        .map(|(evidence, _)| evidence)
+}
+
+/// Follows the device's route to an HTTP(S) `endpoint` as `observe` does and, with
+/// `body_limit`, reads the HTTPS answer's body too: the one HTTP path for every check that
+/// asks an internet service something (the tenant checks read discovery documents this way).
+pub async fn follow(
+    endpoint: &EndpointDef,
+    inputs: &Inputs,
+    context: &CheckContext,
+    body_limit: Option<usize>,
+    deadline: Instant,
+) -> Result<(Evidence, Option<Vec<u8>>), NotObserved> {
+    let mut evidence = new_evidence(endpoint);
     let env = |name: &str| std::env::var(name).ok();
     let route = match explicit_route(endpoint, context.settings.proxy.url.as_ref(), &env) {
         Ok(Some(route)) => route,
@@ -761,7 +797,7 @@ pub async fn observe(
                 evidence.pac = Some(failure.pac);
                 evidence.broken_link = Some(Link::Pac);
                 evidence.broken = Some(failure.message);
-                return Ok(evidence);
+                return Ok((evidence, None));
             }
         },
         Err(message) => {
@@ -779,12 +815,12 @@ pub async fn observe(
             route.pac_result.as_deref().unwrap_or("the route"),
             route.skipped.join("; ")
         ));
-        return Ok(evidence);
+        return Ok((evidence, None));
     }
     let count = route.hops.len();
     for (i, hop) in route.hops.iter().enumerate() {
         let last = i + 1 == count;
-        match web_hop(endpoint, hop, last, context, trust, deadline).await {
+        match web_hop(endpoint, hop, last, context, trust, body_limit, deadline).await {
             Ok(reached) => {
                 evidence.tried.push(Attempt {
                     hop: hop.to_string(),
@@ -810,7 +846,7 @@ pub async fn observe(
                 evidence.inspection = reached.inspection;
                 evidence.revocation =
                     reach_revocation(&reached.revocation, hop, context, trust, deadline).await;
-                return Ok(evidence);
+                return Ok((evidence, reached.body));
             }
             Err(broken) => {
                 evidence.tried.push(Attempt {
@@ -828,7 +864,7 @@ pub async fn observe(
             }
         }
     }
-    Ok(evidence)
+    Ok((evidence, None))
 }
 
 fn route_evidence(route: &Route) -> RouteEvidence {

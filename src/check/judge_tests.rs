@@ -1063,6 +1063,17 @@ fn directory_table() {
             Status::Pass,
             Owned(format!("the registration SCP names tenant fabrikam.onmicrosoft.com ({id})")),
         ),
+        // A profile that names the tenant by its ID is held to azureADId, not azureADName.
+        (
+            scp(true, Some("contoso.onmicrosoft.com"), Some(id), Some(&id.to_uppercase())),
+            Status::Pass,
+            Owned(format!("the registration SCP names tenant contoso.onmicrosoft.com ({id})")),
+        ),
+        (
+            scp(true, Some("contoso.onmicrosoft.com"), Some(id), Some("5f3c2a4e-8b1d-4c6e-9a7f-2d1e0b3c4a5d")),
+            Status::Fail,
+            Owned(format!("the registration SCP names tenant contoso.onmicrosoft.com ({id}), the profile expects tenant ID 5f3c2a4e-8b1d-4c6e-9a7f-2d1e0b3c4a5d: devices would register in the wrong tenant")),
+        ),
     ];
     for (row, (evidence, status, says)) in rows.iter().enumerate() {
         assert_row(row, &directory::judge(&p, evidence), *status, says);

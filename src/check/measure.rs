@@ -89,7 +89,23 @@ impl Evidence {
                 m.clock_offset = e.ntp.as_ref().map(|n| n.offset_ms);
                 m.certificate(e.hop.tls.as_ref());
             }
+            Evidence::TenantOpenId(e) => m.route(&e.asked.route),
+            Evidence::TenantRegistration(e) => m.route(&e.asked.route),
+            Evidence::TenantRealm(e) => m.route(&e.asked.route),
+            Evidence::TenantFederation(e) => m.route(&e.metadata.route),
+            Evidence::TenantScp(_) => {}
         }
         m
+    }
+}
+
+impl Measurements {
+    /// The round trips of one request along the route, as the tenant checks made it.
+    fn route(&mut self, e: &super::endpoint::Evidence) {
+        self.rtt("proxy_connect", e.hop.proxy_connect_ms);
+        self.rtt("connect", e.hop.connect_ms);
+        self.rtt("tls", e.hop.tls_ms);
+        self.rtt("total", e.hop.http.as_ref().map(|h| h.total_ms));
+        self.certificate(e.hop.tls.as_ref());
     }
 }

@@ -27,6 +27,12 @@ pub mod route;
 pub mod shape;
 pub mod shared_probes;
 pub mod tcp;
+pub mod tenant_federation;
+pub mod tenant_fetch;
+pub mod tenant_openid;
+pub mod tenant_realm;
+pub mod tenant_registration;
+pub mod tenant_scp;
 pub mod vpn_tcp;
 pub mod vpn_tls;
 pub mod wpad;
@@ -59,10 +65,15 @@ pub enum Kind {
     Wpad,
     Endpoint,
     Connector,
+    TenantOpenId,
+    TenantScp,
+    TenantRegistration,
+    TenantRealm,
+    TenantFederation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 24] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -82,6 +93,11 @@ impl Kind {
         Kind::Wpad,
         Kind::Endpoint,
         Kind::Connector,
+        Kind::TenantOpenId,
+        Kind::TenantScp,
+        Kind::TenantRegistration,
+        Kind::TenantRealm,
+        Kind::TenantFederation,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -105,6 +121,11 @@ impl Kind {
             Kind::Wpad => &wpad::SPEC,
             Kind::Endpoint => &endpoint::SPEC,
             Kind::Connector => &connector::SPEC,
+            Kind::TenantOpenId => &tenant_openid::SPEC,
+            Kind::TenantScp => &tenant_scp::SPEC,
+            Kind::TenantRegistration => &tenant_registration::SPEC,
+            Kind::TenantRealm => &tenant_realm::SPEC,
+            Kind::TenantFederation => &tenant_federation::SPEC,
         }
     }
 
@@ -150,6 +171,11 @@ impl Kind {
             Kind::Wpad => Params::Wpad(value.try_into()?),
             Kind::Endpoint => Params::Endpoint(value.try_into()?),
             Kind::Connector => Params::Connector(value.try_into()?),
+            Kind::TenantOpenId => Params::TenantOpenId(value.try_into()?),
+            Kind::TenantScp => Params::TenantScp(value.try_into()?),
+            Kind::TenantRegistration => Params::TenantRegistration(value.try_into()?),
+            Kind::TenantRealm => Params::TenantRealm(value.try_into()?),
+            Kind::TenantFederation => Params::TenantFederation(value.try_into()?),
         })
     }
 }
@@ -177,6 +203,11 @@ pub enum Params {
     Wpad(wpad::Params),
     Endpoint(endpoint::Params),
     Connector(connector::Params),
+    TenantOpenId(tenant_openid::Params),
+    TenantScp(tenant_scp::Params),
+    TenantRegistration(tenant_registration::Params),
+    TenantRealm(tenant_realm::Params),
+    TenantFederation(tenant_federation::Params),
 }
 
 /// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
@@ -224,6 +255,16 @@ pub enum Evidence {
     Endpoint(endpoint::Evidence),
     #[serde(rename = "ldap.connector")]
     Connector(connector::Evidence),
+    #[serde(rename = "tenant.openid")]
+    TenantOpenId(tenant_openid::Evidence),
+    #[serde(rename = "tenant.scp")]
+    TenantScp(tenant_scp::Evidence),
+    #[serde(rename = "tenant.registration")]
+    TenantRegistration(tenant_registration::Evidence),
+    #[serde(rename = "tenant.realm")]
+    TenantRealm(tenant_realm::Evidence),
+    #[serde(rename = "tenant.federation")]
+    TenantFederation(tenant_federation::Evidence),
 }
 
 /// What `observe` found: the evidence, and the facts it learnt for the board.
@@ -234,6 +275,8 @@ pub struct Observation {
     pub chosen_dc: Option<DomainController>,
     pub checked_dcs: Option<Vec<DomainController>>,
     pub proxy: Option<ProxyDiscovery>,
+    /// What the tenant checks (and the registration SCP's reader) learnt.
+    pub tenant: crate::facts::TenantFacts,
 }
 
 impl From<Evidence> for Observation {
@@ -244,6 +287,7 @@ impl From<Evidence> for Observation {
             chosen_dc: None,
             checked_dcs: None,
             proxy: None,
+            tenant: crate::facts::TenantFacts::default(),
         }
     }
 }
@@ -302,11 +346,51 @@ pub async fn observe(
             Evidence::Census(census::observe(p, inputs, context, deadline).await?).into()
         }
         (Params::Directory(p), Target::Once, _) => {
-            Evidence::Directory(directory::observe(p, inputs, context, deadline).await?).into()
+            let evidence = directory::observe(p, inputs, context, deadline).await?;
+            Observation {
+                tenant: crate::facts::TenantFacts {
+                    registration_scp: directory::registration_scp(&evidence),
+                    ..Default::default()
+                },
+                ..Evidence::Directory(evidence).into()
+            }
         }
         (Params::Connector(p), Target::Once, _) => {
             Evidence::Connector(connector::observe(p, inputs, context, deadline).await?).into()
         }
+        (Params::TenantOpenId(p), Target::Once, _) => {
+            let (evidence, tenant_id) =
+                tenant_openid::observe(p, inputs, context, deadline).await?;
+            Observation {
+                tenant: crate::facts::TenantFacts {
+                    tenant_id,
+                    ..Default::default()
+                },
+                ..Evidence::TenantOpenId(evidence).into()
+            }
+        }
+        (Params::TenantScp(p), Target::Once, _) => {
+            Evidence::TenantScp(tenant_scp::observe(p, inputs)?).into()
+        }
+        (Params::TenantRegistration(p), Target::Once, _) => Evidence::TenantRegistration(
+            tenant_registration::observe(p, inputs, context, deadline).await?,
+        )
+        .into(),
+        (Params::TenantRealm(p), Target::Once, _) => {
+            let (evidence, user_realm) =
+                tenant_realm::observe(p, inputs, context, deadline).await?;
+            Observation {
+                tenant: crate::facts::TenantFacts {
+                    user_realm,
+                    ..Default::default()
+                },
+                ..Evidence::TenantRealm(evidence).into()
+            }
+        }
+        (Params::TenantFederation(p), Target::Once, _) => Evidence::TenantFederation(
+            tenant_federation::observe(p, inputs, context, deadline).await?,
+        )
+        .into(),
         (Params::Wpad(p), Target::Once, _) => {
             let (evidence, proxy) = wpad::observe(p, context, deadline).await?;
             Observation {
@@ -381,6 +465,15 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::Wpad(p), Evidence::Wpad(e)) => wpad::judge(p, e),
         (Params::Endpoint(p), Evidence::Endpoint(e)) => endpoint::judge(p, e),
         (Params::Connector(p), Evidence::Connector(e)) => connector::judge(p, e),
+        (Params::TenantOpenId(p), Evidence::TenantOpenId(e)) => tenant_openid::judge(p, e),
+        (Params::TenantScp(p), Evidence::TenantScp(e)) => tenant_scp::judge(p, e),
+        (Params::TenantRegistration(p), Evidence::TenantRegistration(e)) => {
+            tenant_registration::judge(p, e)
+        }
+        (Params::TenantRealm(p), Evidence::TenantRealm(e)) => tenant_realm::judge(p, e),
+        (Params::TenantFederation(p), Evidence::TenantFederation(e)) => {
+            tenant_federation::judge(p, e)
+        }
         _ => Judgement::error("the evidence is of another kind than the check"),
     }
 }
@@ -396,8 +489,21 @@ pub fn target_label(
         (Target::VpnGateway(gateway), _) => gateway.host.clone(),
         (Target::Endpoint(endpoint), _) => endpoint.label(),
         (Target::Once, Params::DnsSrv(params)) => settings.expand_or_placeholder(&params.name),
+        (
+            Target::Once,
+            Params::TenantOpenId(_)
+            | Params::TenantScp(_)
+            | Params::TenantRegistration(_)
+            | Params::TenantRealm(_)
+            | Params::TenantFederation(_),
+        ) => settings
+            .tenant
+            .clone()
+            .unwrap_or_else(|| "(no tenant)".to_string()),
         (Target::Once, _) => settings.domain.clone(),
     }
 }
 #[cfg(test)]
 mod judge_tests;
+#[cfg(test)]
+mod tenant_judge_tests;

@@ -67,6 +67,12 @@ pub enum Fact {
     CheckedDcs,
     /// What proxy discovery found: the PAC file the endpoint routes come from.
     ProxyRoute,
+    /// The tenant ID OpenID discovery gave for the profile's tenant.
+    TenantId,
+    /// The tenant keywords of the Device Registration service connection point.
+    RegistrationScp,
+    /// How the tenant's domain signs in (managed or federated, and through which server).
+    UserRealm,
 }
 
 impl Fact {
@@ -76,6 +82,9 @@ impl Fact {
             Fact::ChosenDc => "chosen_dc",
             Fact::CheckedDcs => "checked_dcs",
             Fact::ProxyRoute => "proxy_route",
+            Fact::TenantId => "tenant_id",
+            Fact::RegistrationScp => "registration_scp",
+            Fact::UserRealm => "user_realm",
         }
     }
 }

@@ -192,6 +192,40 @@ pub async fn exchange<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    exchange_reading(stream, host, port, path, trust, None, deadline)
+        .await
+        .map(|(exchange, _)| exchange)
+}
+
+/// As `exchange`, and the whole body too (at most `body_limit` bytes), for checks that read
+/// what the server answered, not only that it answered.
+pub async fn exchange_with_body<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    path: &str,
+    trust: &Trust,
+    body_limit: usize,
+    deadline: Instant,
+) -> Result<(Exchange, Vec<u8>), PortalError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    exchange_reading(stream, host, port, path, trust, Some(body_limit), deadline).await
+}
+
+async fn exchange_reading<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    path: &str,
+    trust: &Trust,
+    body_limit: Option<usize>,
+    deadline: Instant,
+) -> Result<(Exchange, Vec<u8>), PortalError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let tokio_deadline = tokio::time::Instant::from_std(deadline);
     let (config, verifier) = trust.recording_config()?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -233,17 +267,32 @@ where
         host: &host_header,
         proxy_credentials: None,
     };
-    let answer = http::head(&mut tls, &request, deadline).await?;
-    Ok(Exchange {
-        url,
-        tls_ms,
-        tls_version,
-        tls: certificate,
-        chain: verifier.chain(),
-        response_ms: answer.ms,
-        head: answer.head,
-        raw_head: answer.raw_head,
-    })
+    let (answer, body) = match body_limit {
+        None => (http::head(&mut tls, &request, deadline).await?, Vec::new()),
+        Some(limit) => {
+            let sent = Instant::now();
+            let response = http::fetch(&mut tls, &request, limit, deadline).await?;
+            let answer = http::Answer {
+                head: response.head,
+                raw_head: response.raw_head,
+                ms: millis(sent.elapsed()),
+            };
+            (answer, response.body)
+        }
+    };
+    Ok((
+        Exchange {
+            url,
+            tls_ms,
+            tls_version,
+            tls: certificate,
+            chain: verifier.chain(),
+            response_ms: answer.ms,
+            head: answer.head,
+            raw_head: answer.raw_head,
+        },
+        body,
+    ))
 }
 
 #[cfg(test)]

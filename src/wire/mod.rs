@@ -11,5 +11,6 @@ pub mod ntp;
 pub mod pac_result;
 pub mod security_descriptor;
 pub mod sid;
+pub mod tenant;
 pub mod url;
 pub mod wpad;
