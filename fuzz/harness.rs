@@ -12,7 +12,7 @@ use joinready::duration::{format_duration, parse_duration};
 use joinready::profile::{LoadedProfile, Overrides, Settings};
 use joinready::wire::pac_result::parse_pac_result;
 use joinready::wire::url::{parse_proxy_url, parse_web_url};
-use joinready::wire::{cldap, ike, kerberos, ntp};
+use joinready::wire::{autopilot, cldap, ike, kerberos, ntp, phonebook};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,6 +29,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("catalog", catalog),
     ("duration", duration),
     ("pac_result", pac_result),
+    ("autopilot", autopilot),
+    ("phonebook", phonebook),
+    ("certreq", certreq),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -181,4 +184,29 @@ pub fn pac_result(data: &[u8]) {
     show(&parse_pac_result(&text));
     show(&parse_proxy_url(&text));
     show(&parse_web_url(&text));
+}
+
+/// An AutopilotDDSZTDFile.json, then the scenario joinready would take from it.
+pub fn autopilot(data: &[u8]) {
+    let profile = autopilot::parse_profile_json(data);
+    show(&profile);
+    if let Ok(profile) = &profile {
+        let detected = joinready::device::detect::scenario_from_autopilot(Some(profile));
+        let _ = format!("{detected:?}");
+    }
+}
+
+/// A rasphone.pbk.
+pub fn phonebook(data: &[u8]) {
+    let book = phonebook::parse_phonebook(data);
+    let _ = format!("{book:?}");
+}
+
+/// A CERTREQ payload's content.
+pub fn certreq(data: &[u8]) {
+    let request = ike::decode_cert_request(data);
+    show(&request);
+    if let Ok(request) = &request {
+        let _ = request.authority_hex();
+    }
 }

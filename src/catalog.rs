@@ -25,6 +25,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "checks/endpoints.toml",
         include_str!("../checks/endpoints.toml"),
     ),
+    ("checks/host.toml", include_str!("../checks/host.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

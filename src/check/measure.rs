@@ -69,6 +69,8 @@ impl Evidence {
                 m.certificate(e.tls.as_ref());
             }
             Evidence::Directory(_) => {}
+            // Host checks read the device itself: nothing timed.
+            Evidence::HostEdition(_) | Evidence::HostClock(_) | Evidence::HostVpn(_) => {}
             Evidence::Ike(e) => m.rtt("ike", e.ike.as_ref().map(|ike| ike.rtt_ms)),
             Evidence::VpnTls(e) => {
                 if let Some(portal) = &e.portal {

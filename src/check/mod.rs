@@ -11,6 +11,9 @@ pub mod directory;
 pub mod dns_srv;
 pub mod endpoint;
 mod gateway;
+pub mod host_clock;
+pub mod host_edition;
+pub mod host_vpn;
 pub mod icmp;
 pub mod ike;
 pub mod kerberos;
@@ -56,10 +59,13 @@ pub enum Kind {
     VpnTcp,
     Wpad,
     Endpoint,
+    HostEdition,
+    HostClock,
+    HostVpn,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 21] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -78,6 +84,9 @@ impl Kind {
         Kind::VpnTcp,
         Kind::Wpad,
         Kind::Endpoint,
+        Kind::HostEdition,
+        Kind::HostClock,
+        Kind::HostVpn,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -100,6 +109,9 @@ impl Kind {
             Kind::VpnTcp => &vpn_tcp::SPEC,
             Kind::Wpad => &wpad::SPEC,
             Kind::Endpoint => &endpoint::SPEC,
+            Kind::HostEdition => &host_edition::SPEC,
+            Kind::HostClock => &host_clock::SPEC,
+            Kind::HostVpn => &host_vpn::SPEC,
         }
     }
 
@@ -144,6 +156,9 @@ impl Kind {
             Kind::VpnTcp => Params::VpnTcp(value.try_into()?),
             Kind::Wpad => Params::Wpad(value.try_into()?),
             Kind::Endpoint => Params::Endpoint(value.try_into()?),
+            Kind::HostEdition => Params::HostEdition(value.try_into()?),
+            Kind::HostClock => Params::HostClock(value.try_into()?),
+            Kind::HostVpn => Params::HostVpn(value.try_into()?),
         })
     }
 }
@@ -170,6 +185,9 @@ pub enum Params {
     VpnTcp(vpn_tcp::Params),
     Wpad(wpad::Params),
     Endpoint(endpoint::Params),
+    HostEdition(host_edition::Params),
+    HostClock(host_clock::Params),
+    HostVpn(host_vpn::Params),
 }
 
 /// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
@@ -215,6 +233,12 @@ pub enum Evidence {
     Wpad(wpad::Evidence),
     #[serde(rename = "endpoint")]
     Endpoint(endpoint::Evidence),
+    #[serde(rename = "host.edition")]
+    HostEdition(host_edition::Evidence),
+    #[serde(rename = "host.clock")]
+    HostClock(host_clock::Evidence),
+    #[serde(rename = "host.vpn")]
+    HostVpn(host_vpn::Evidence),
 }
 
 /// What `observe` found: the evidence, and the facts it learnt for the board.
@@ -342,6 +366,15 @@ pub async fn observe(
             Evidence::Endpoint(endpoint::observe(p, endpoint, inputs, context, deadline).await?)
                 .into()
         }
+        (Params::HostEdition(p), Target::Once, _) => {
+            Evidence::HostEdition(host_edition::observe(p, context).await?).into()
+        }
+        (Params::HostClock(_), Target::Once, _) => {
+            Evidence::HostClock(host_clock::observe()).into()
+        }
+        (Params::HostVpn(p), Target::Once, _) => {
+            Evidence::HostVpn(host_vpn::observe(p, context).await?).into()
+        }
         // The catalog validates kind against fan-out at load time; this cannot happen.
         _ => return Err(mismatch()),
     })
@@ -368,6 +401,9 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::VpnTcp(p), Evidence::VpnTcp(e)) => vpn_tcp::judge(p, e),
         (Params::Wpad(p), Evidence::Wpad(e)) => wpad::judge(p, e),
         (Params::Endpoint(p), Evidence::Endpoint(e)) => endpoint::judge(p, e),
+        (Params::HostEdition(p), Evidence::HostEdition(e)) => host_edition::judge(p, e),
+        (Params::HostClock(p), Evidence::HostClock(e)) => host_clock::judge(p, e),
+        (Params::HostVpn(p), Evidence::HostVpn(e)) => host_vpn::judge(p, e),
         _ => Judgement::error("the evidence is of another kind than the check"),
     }
 }

@@ -49,5 +49,6 @@ pub fn report(checks: Vec<CheckResult>, status: VerdictStatus) -> Report {
             notes: vec![],
         },
         checks,
+        origins: vec![],
     }
 }
