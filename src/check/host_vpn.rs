@@ -44,6 +44,14 @@ pub async fn observe(_params: &Params, context: &CheckContext) -> Result<Evidenc
             std::env::consts::OS
         )));
     }
+    // On-prem with no gateway in the profile, the device needs no VPN: asking would only
+    // produce a warning about something nobody wants.
+    if context.settings.scenario != crate::model::Scenario::Vpn && context.settings.vpn.is_empty() {
+        return Err(NotObserved::Skip(
+            "the on-prem scenario and no [[vpn]] in the profile: no VPN connection needed"
+                .to_string(),
+        ));
+    }
     let expected = context
         .settings
         .vpn

@@ -3,6 +3,8 @@
 //! (pure, tested everywhere); one small reader per source does the I/O: `files` (any OS, reads
 //! nothing off Windows), `registry` (Windows, the only `unsafe` here, in its FFI calls).
 
+#[cfg(windows)]
+pub mod adapters;
 pub mod detect;
 pub mod files;
 #[cfg(windows)]
