@@ -32,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("autopilot", autopilot),
     ("phonebook", phonebook),
     ("certreq", certreq),
+    ("winhttp_settings", winhttp_settings),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -208,5 +209,16 @@ pub fn certreq(data: &[u8]) {
     show(&request);
     if let Ok(request) = &request {
         let _ = request.authority_hex();
+    }
+}
+
+/// A WinHttpSettings registry value, then the proxy joinready would take from it.
+pub fn winhttp_settings(data: &[u8]) {
+    let decoded = joinready::wire::winhttp_settings::decode_winhttp_settings(data);
+    show(&decoded);
+    if let Ok(settings) = &decoded {
+        let chosen =
+            joinready::wire::winhttp_settings::choose_proxy(Some(settings), Some(0), Some(1), None);
+        let _ = format!("{chosen:?}");
     }
 }

@@ -156,10 +156,13 @@ pub async fn preflight(
         overrides.scenario = detected.scenario;
     }
     let mut settings = Settings::resolve(profile.as_ref(), &overrides, system_search_suffix)?;
-    let origins = match &detected {
+    let mut origins = match &detected {
         Some(detected) => origins_from(detected, &mut settings),
         None => Vec::new(),
     };
+    if request.autodetect && profile.is_none() {
+        origins.extend(machine_proxy(&mut settings));
+    }
     if let Some(cap) = request.deadline_cap {
         settings.deadline = settings.deadline.min(cap);
     }
@@ -288,6 +291,37 @@ fn device_autopilot() -> Detected {
             );
             detected
         }
+    }
+}
+
+/// The proxy SYSTEM uses (WinHTTP, then WinINET machine-wide) when the run names none; WPAD
+/// stays the fallback, as on Windows.
+fn machine_proxy(settings: &mut Settings) -> Option<SettingOrigin> {
+    if settings.proxy.url.is_some() {
+        return None;
+    }
+    #[cfg(windows)]
+    {
+        use crate::wire::winhttp_settings::ProxyOrigin;
+        let (proxy, origin) = crate::device::registry::machine_proxy()?;
+        let server = crate::wire::url::parse_proxy_url(&proxy).ok()?;
+        settings.proxy.url = Some(server);
+        let from = match origin {
+            ProxyOrigin::WinHttp => "the WinHTTP default proxy (netsh winhttp show proxy)",
+            ProxyOrigin::WinInetMachine => {
+                "the machine-wide WinINET proxy (ProxySettingsPerUser = 0, ProxyServer)"
+            }
+        };
+        Some(SettingOrigin {
+            setting: "proxy".to_string(),
+            value: proxy.clone(),
+            source: OriginSource::MachineProxy,
+            detail: format!("proxy {proxy}, from {from}"),
+        })
+    }
+    #[cfg(not(windows))]
+    {
+        None
     }
 }
 

@@ -18,6 +18,8 @@ pub enum OriginSource {
     AutopilotProfile,
     /// The DNS search suffix the network gave this machine.
     SearchSuffix,
+    /// The machine's own proxy settings (WinHTTP default proxy, WinINET machine-wide).
+    MachineProxy,
     /// Nothing named it: joinready's default.
     Default,
 }
@@ -26,7 +28,7 @@ pub enum OriginSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingOrigin {
-    /// "scenario", "tenant", "domain" or "join_type".
+    /// "scenario", "join_type", "tenant" or "proxy".
     pub setting: String,
     pub value: String,
     pub source: OriginSource,

@@ -13,4 +13,5 @@ pub mod pac_result;
 pub mod phonebook;
 pub mod text;
 pub mod url;
+pub mod winhttp_settings;
 pub mod wpad;
