@@ -74,7 +74,12 @@ fn explain_still_answers_a_check_id_and_an_unknown_code_is_bad_input() {
 fn the_host_checks_are_listed() {
     let (output, _) = run_raw(&["checks"], &[]);
     let listing = String::from_utf8_lossy(&output.stdout);
-    for id in ["host.edition", "host.clock", "host.vpn"] {
+    for id in [
+        "host.edition",
+        "host.clock",
+        "host.vpn",
+        "host.vpn_certificate",
+    ] {
         assert!(
             listing
                 .lines()

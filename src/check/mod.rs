@@ -14,6 +14,7 @@ mod gateway;
 pub mod host_clock;
 pub mod host_edition;
 pub mod host_vpn;
+pub mod host_vpn_certificate;
 pub mod icmp;
 pub mod ike;
 pub mod kerberos;
@@ -62,10 +63,11 @@ pub enum Kind {
     HostEdition,
     HostClock,
     HostVpn,
+    HostVpnCertificate,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 22] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -87,6 +89,7 @@ impl Kind {
         Kind::HostEdition,
         Kind::HostClock,
         Kind::HostVpn,
+        Kind::HostVpnCertificate,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -112,6 +115,7 @@ impl Kind {
             Kind::HostEdition => &host_edition::SPEC,
             Kind::HostClock => &host_clock::SPEC,
             Kind::HostVpn => &host_vpn::SPEC,
+            Kind::HostVpnCertificate => &host_vpn_certificate::SPEC,
         }
     }
 
@@ -130,6 +134,7 @@ impl Kind {
             Kind::Ike => Some(VpnKind::Ikev2),
             Kind::VpnTls => Some(VpnKind::Tls),
             Kind::VpnTcp => Some(VpnKind::Tcp),
+            Kind::HostVpnCertificate => Some(VpnKind::Ikev2),
             _ => None,
         }
     }
@@ -159,6 +164,7 @@ impl Kind {
             Kind::HostEdition => Params::HostEdition(value.try_into()?),
             Kind::HostClock => Params::HostClock(value.try_into()?),
             Kind::HostVpn => Params::HostVpn(value.try_into()?),
+            Kind::HostVpnCertificate => Params::HostVpnCertificate(value.try_into()?),
         })
     }
 }
@@ -188,6 +194,7 @@ pub enum Params {
     HostEdition(host_edition::Params),
     HostClock(host_clock::Params),
     HostVpn(host_vpn::Params),
+    HostVpnCertificate(host_vpn_certificate::Params),
 }
 
 /// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
@@ -239,6 +246,8 @@ pub enum Evidence {
     HostClock(host_clock::Evidence),
     #[serde(rename = "host.vpn")]
     HostVpn(host_vpn::Evidence),
+    #[serde(rename = "host.vpn_certificate")]
+    HostVpnCertificate(host_vpn_certificate::Evidence),
 }
 
 /// What `observe` found: the evidence, and the facts it learnt for the board.
@@ -375,6 +384,12 @@ pub async fn observe(
         (Params::HostVpn(p), Target::Once, _) => {
             Evidence::HostVpn(host_vpn::observe(p, context).await?).into()
         }
+        (Params::HostVpnCertificate(p), Target::VpnGateway(gateway), _) => {
+            Evidence::HostVpnCertificate(
+                host_vpn_certificate::observe(p, gateway, context, deadline).await?,
+            )
+            .into()
+        }
         // The catalog validates kind against fan-out at load time; this cannot happen.
         _ => return Err(mismatch()),
     })
@@ -404,6 +419,9 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::HostEdition(p), Evidence::HostEdition(e)) => host_edition::judge(p, e),
         (Params::HostClock(p), Evidence::HostClock(e)) => host_clock::judge(p, e),
         (Params::HostVpn(p), Evidence::HostVpn(e)) => host_vpn::judge(p, e),
+        (Params::HostVpnCertificate(p), Evidence::HostVpnCertificate(e)) => {
+            host_vpn_certificate::judge(p, e)
+        }
         _ => Judgement::error("the evidence is of another kind than the check"),
     }
 }

@@ -5,6 +5,8 @@
 
 #[cfg(windows)]
 pub mod adapters;
+#[cfg(windows)]
+pub mod certstore;
 pub mod detect;
 pub mod files;
 #[cfg(windows)]
