@@ -33,7 +33,7 @@ pub enum Command {
     /// Autopilot screen, NetSetup.log or the Intune Connector means and which checks predict it.
     Explain {
         /// A check id, e.g. dc.srv (see `joinready checks`), or an error code: 0x80070774,
-        /// 80070774, -2147022988, 0x6D9, event 30132. An unknown code exits 3.
+        /// 80070774, -2147022988, 0x6D9, 30132 (an event id). An unknown code exits 3.
         #[arg(allow_hyphen_values = true)]
         id: String,
         #[command(flatten)]
