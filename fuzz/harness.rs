@@ -13,7 +13,7 @@ use joinready::profile::{LoadedProfile, Overrides, Settings};
 use joinready::wire::pac_result::parse_pac_result;
 use joinready::wire::tenant as tenant_wire;
 use joinready::wire::url::{parse_proxy_url, parse_web_url};
-use joinready::wire::{cldap, ike, kerberos, ntp};
+use joinready::wire::{autopilot, cldap, ike, kerberos, ntp, phonebook};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +32,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("pac_result", pac_result),
     ("security_descriptor", security_descriptor),
     ("tenant", tenant),
+    ("autopilot", autopilot),
+    ("phonebook", phonebook),
+    ("certreq", certreq),
+    ("winhttp_settings", winhttp_settings),
 ];
 
 fn show<T: std::fmt::Debug, E: std::fmt::Display + std::fmt::Debug>(result: &Result<T, E>) {
@@ -237,4 +241,40 @@ pub fn tenant(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = tenant_wire::is_guid(&text);
     let _ = tenant_wire::tenant_id_in_url(&text);
+}
+
+/// An AutopilotDDSZTDFile.json, then the scenario joinready would take from it.
+pub fn autopilot(data: &[u8]) {
+    let profile = autopilot::parse_profile_json(data);
+    show(&profile);
+    if let Ok(profile) = &profile {
+        let detected = joinready::device::detect::scenario_from_autopilot(Some(profile));
+        let _ = format!("{detected:?}");
+    }
+}
+
+/// A rasphone.pbk.
+pub fn phonebook(data: &[u8]) {
+    let book = phonebook::parse_phonebook(data);
+    let _ = format!("{book:?}");
+}
+
+/// A CERTREQ payload's content.
+pub fn certreq(data: &[u8]) {
+    let request = ike::decode_cert_request(data);
+    show(&request);
+    if let Ok(request) = &request {
+        let _ = request.authority_hex();
+    }
+}
+
+/// A WinHttpSettings registry value, then the proxy joinready would take from it.
+pub fn winhttp_settings(data: &[u8]) {
+    let decoded = joinready::wire::winhttp_settings::decode_winhttp_settings(data);
+    show(&decoded);
+    if let Ok(settings) = &decoded {
+        let chosen =
+            joinready::wire::winhttp_settings::choose_proxy(Some(settings), Some(0), Some(1), None);
+        let _ = format!("{chosen:?}");
+    }
 }

@@ -59,6 +59,9 @@ fn list_checks(args: &CatalogArgs) -> anyhow::Result<u8> {
 fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
     let catalog = Catalog::load(&args.checks)?;
     let Some(check) = catalog.get(id) else {
+        if crate::error_codes::looks_like_code(id) {
+            return explain_code(id, &catalog);
+        }
         bail!("{}", catalog.unknown_selector_message(id));
     };
     // The endpoint catalog is data too long for one line: list it, one endpoint a line.
@@ -119,6 +122,47 @@ fn explain(id: &str, args: &CatalogArgs) -> anyhow::Result<u8> {
         why = wrap(&check.why),
         remedy = wrap(&check.remedy),
     );
+    write_stdout(&text)?;
+    Ok(0)
+}
+
+/// An error code a technician read off the screen or a log: what it means, what predicts it,
+/// what to run. A code joinready does not know is bad input (exit 3), as an unknown check id is.
+fn explain_code(typed: &str, catalog: &Catalog) -> anyhow::Result<u8> {
+    let codes = crate::error_codes::ErrorCodes::load(catalog)?;
+    let found = codes.find(typed);
+    if found.is_empty() {
+        bail!("{}", codes.unknown_message(typed));
+    }
+    let mut text = String::new();
+    if found.len() > 1 {
+        text.push_str(&format!(
+            "`{typed}` can be read as {} codes:\n\n",
+            found.len()
+        ));
+    }
+    for code in found {
+        let predicted = if code.predicted_by.is_empty() {
+            "  no network check predicts it".to_string()
+        } else {
+            code.predicted_by
+                .iter()
+                .map(|id| match catalog.get(id) {
+                    Some(check) => format!("  {id}: {}", check.title),
+                    None => format!("  {id}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        text.push_str(&format!(
+            "{code}: {name}\n\nDuring Autopilot:\n{meaning}\n\nPredicted by these checks (joinready explain ID for each):\n{predicted}\n\nRun:\n  {run}\n\nSource: {source}\n",
+            code = code.code,
+            name = code.name,
+            meaning = wrap(&code.meaning),
+            run = code.run,
+            source = code.source,
+        ));
+    }
     write_stdout(&text)?;
     Ok(0)
 }
@@ -185,6 +229,11 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             "joinready: checking {} (from this machine's DNS search suffix; use --domain or a profile to choose)",
             report.domain
         );
+    }
+    // Where the scenario came from when the device chose it (Windows zero-config): one line.
+    if let (Some(origin), Format::Table, false) = (report.origins.first(), args.format, args.quiet)
+    {
+        eprintln!("joinready: {}", origin.detail);
     }
     match &args.output {
         Some(path) => write_atomically(path, &text)?,

@@ -26,6 +26,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../checks/endpoints.toml"),
     ),
     ("checks/tenant.toml", include_str!("../checks/tenant.toml")),
+    ("checks/host.toml", include_str!("../checks/host.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ gateway. It prints a verdict with the root cause first and a remedy for every fa
 With --scenario entra it checks Microsoft Entra join instead: no Active Directory (no domain needed), \
 the Autopilot, Entra ID, Intune and activation endpoints along the route SYSTEM takes, with no proxy \
 authentication and no TLS inspection where they are forbidden.",
-    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready run --scenario entra                  # a Microsoft Entra join (cloud-only) device\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
+    after_help = "Examples:\n  joinready run                                   # domain from this machine's DNS search suffix\n  joinready run --domain corp.example.com --dns-server 10.0.0.10\n  joinready run --profile contoso.toml --format json --output /var/lib/joinready/last.json\n  joinready run --scenario entra                  # a Microsoft Entra join (cloud-only) device\n  joinready checks                                # what is checked\n  joinready explain dc.srv                        # why it matters, how to fix it\n  joinready explain 0x80070774                    # an error code: what predicts it, what to run\n  joinready run --profile contoso.toml --format prometheus --output /var/lib/node_exporter/textfile/joinready.prom\n  joinready serve --profiles /etc/joinready       # /metrics and /probe?profile=NAME on 127.0.0.1:9469\n\nExit codes: 0 ready, 1 ready with warnings, 2 not ready, 3 unknown (bad input, tool failure, deadline)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,9 +32,12 @@ pub enum Command {
     Run(RunArgs),
     /// List the checks: id, area, title.
     Checks(CatalogArgs),
-    /// What a check tests, why it matters, how to fix a failure.
+    /// What a check tests, why it matters, how to fix a failure; or what an error code from the
+    /// Autopilot screen, NetSetup.log or the Intune Connector means and which checks predict it.
     Explain {
-        /// A check id, e.g. dc.srv (see `joinready checks`).
+        /// A check id, e.g. dc.srv (see `joinready checks`), or an error code: 0x80070774,
+        /// 80070774, -2147022988, 0x6D9, 30132 (an event id). An unknown code exits 3.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[command(flatten)]
         catalog: CatalogArgs,

@@ -5,6 +5,7 @@ use crate::catalog::{Catalog, CheckDef};
 use crate::check::context::CheckContext;
 use crate::check::shape::{Fact, FanOut};
 use crate::cli::RunArgs;
+use crate::device::detect::{scenario_from_autopilot, Detected, OriginSource, SettingOrigin};
 use crate::duration::parse_duration;
 use crate::model::Area;
 use crate::probe::dns::system_servers;
@@ -13,6 +14,7 @@ use crate::report::{self, HostFacts, ProfileSummary, Report, Tool, SCHEMA_VERSIO
 use crate::runner::{self, RunOptions};
 use crate::secret::{bind_password, PASSWORD_ENV};
 use crate::verdict::{self, policy};
+use crate::wire::autopilot::JoinMethod;
 use anyhow::{bail, Context};
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -96,6 +98,9 @@ pub struct PreflightRequest {
     pub show_progress: bool,
     /// Caps the run's deadline (serve: the scrape timeout), whatever the profile says.
     pub deadline_cap: Option<Duration>,
+    /// Take the scenario and tenant from the device's Autopilot profile when neither a profile
+    /// nor a flag names them (`run` on Windows; `serve` always runs a named profile).
+    pub autodetect: bool,
 }
 
 impl PreflightRequest {
@@ -126,6 +131,7 @@ impl PreflightRequest {
             may_prompt: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             show_progress: std::io::stderr().is_terminal() && !args.quiet,
             deadline_cap: None,
+            autodetect: cfg!(windows),
         })
     }
 }
@@ -143,8 +149,20 @@ pub async fn preflight(
         .as_deref()
         .map(LoadedProfile::read)
         .transpose()?;
-    let mut settings =
-        Settings::resolve(profile.as_ref(), &request.overrides, system_search_suffix)?;
+    let mut overrides = request.overrides.clone();
+    let detected = (request.autodetect && profile.is_none() && overrides.scenario.is_none())
+        .then(device_autopilot);
+    if let Some(detected) = &detected {
+        overrides.scenario = detected.scenario;
+    }
+    let mut settings = Settings::resolve(profile.as_ref(), &overrides, system_search_suffix)?;
+    let mut origins = match &detected {
+        Some(detected) => origins_from(detected, &mut settings),
+        None => Vec::new(),
+    };
+    if request.autodetect && profile.is_none() {
+        origins.extend(machine_proxy(&mut settings));
+    }
     if let Some(cap) = request.deadline_cap {
         settings.deadline = settings.deadline.min(cap);
     }
@@ -260,6 +278,7 @@ pub async fn preflight(
         },
         verdict,
         checks: results,
+        origins,
     })
 }
 
@@ -278,6 +297,100 @@ fn not_run_row(def: &CheckDef, scenario: crate::model::Scenario) -> crate::resul
         cut_short: false,
         evidence: None,
     }
+}
+
+/// What the device's own Autopilot profile implies; a profile that cannot be read is said in
+/// the detail and counts as none (the run goes on, on-prem).
+fn device_autopilot() -> Detected {
+    match crate::device::autopilot_profile() {
+        Ok(found) => {
+            let mut detected = scenario_from_autopilot(found.as_ref().map(|f| &f.profile));
+            if let Some(found) = found {
+                detected.detail = format!("{} ({})", detected.detail, found.location);
+            }
+            detected
+        }
+        Err((location, error)) => {
+            let mut detected = scenario_from_autopilot(None);
+            detected.detail = format!(
+                "scenario on-prem: the Autopilot profile {location} cannot be read: {error}"
+            );
+            detected
+        }
+    }
+}
+
+/// The proxy SYSTEM uses (WinHTTP, then WinINET machine-wide) when the run names none; WPAD
+/// stays the fallback, as on Windows.
+fn machine_proxy(settings: &mut Settings) -> Option<SettingOrigin> {
+    if settings.proxy.url.is_some() {
+        return None;
+    }
+    #[cfg(windows)]
+    {
+        use crate::wire::winhttp_settings::ProxyOrigin;
+        let (proxy, origin) = crate::device::registry::machine_proxy()?;
+        let server = crate::wire::url::parse_proxy_url(&proxy).ok()?;
+        settings.proxy.url = Some(server);
+        let from = match origin {
+            ProxyOrigin::WinHttp => "the WinHTTP default proxy (netsh winhttp show proxy)",
+            ProxyOrigin::WinInetMachine => {
+                "the machine-wide WinINET proxy (ProxySettingsPerUser = 0, ProxyServer)"
+            }
+        };
+        Some(SettingOrigin {
+            setting: "proxy".to_string(),
+            value: proxy.clone(),
+            source: OriginSource::MachineProxy,
+            detail: format!("proxy {proxy}, from {from}"),
+        })
+    }
+    #[cfg(not(windows))]
+    {
+        None
+    }
+}
+
+/// The settings the Autopilot profile gave, with their origin; fills the tenant when neither
+/// the profile nor a flag named one.
+fn origins_from(detected: &Detected, settings: &mut Settings) -> Vec<SettingOrigin> {
+    let from_autopilot = detected.join.is_some();
+    let mut origins = vec![SettingOrigin {
+        setting: "scenario".to_string(),
+        value: settings.scenario.as_str().to_string(),
+        source: if from_autopilot {
+            OriginSource::AutopilotProfile
+        } else {
+            OriginSource::Default
+        },
+        detail: detected.detail.clone(),
+    }];
+    if let Some(join) = detected.join {
+        let value = match join {
+            JoinMethod::HybridJoin => "hybrid",
+            JoinMethod::EntraJoin => "entra",
+        };
+        origins.push(SettingOrigin {
+            setting: "join_type".to_string(),
+            value: value.to_string(),
+            source: OriginSource::AutopilotProfile,
+            detail: format!(
+                "join type {value}, from the Autopilot profile: CloudAssignedDomainJoinMethod"
+            ),
+        });
+    }
+    if let (None, Some(tenant)) = (&settings.tenant, &detected.tenant) {
+        settings.tenant = Some(tenant.clone());
+        origins.push(SettingOrigin {
+            setting: "tenant".to_string(),
+            value: tenant.clone(),
+            source: OriginSource::AutopilotProfile,
+            detail: format!(
+                "tenant {tenant}, from the Autopilot profile: CloudAssignedTenantDomain"
+            ),
+        });
+    }
+    origins
 }
 
 /// Resolves when the user presses Ctrl-C; never, if the handler cannot be installed (rather

@@ -415,6 +415,15 @@ fn check_tenant(text: &str) -> Result<Option<String>, String> {
 
 /// The DNS search suffix of this machine, used when neither a profile nor `--domain` names one.
 pub fn system_search_suffix() -> Option<String> {
+    // Windows: the connection-specific suffix the network gave comes first, as Windows
+    // itself appends it first (src/device/adapters.rs).
+    #[cfg(windows)]
+    if let Some(suffix) = crate::device::adapters::connection_suffixes()
+        .into_iter()
+        .find(|name| name.contains('.'))
+    {
+        return Some(suffix);
+    }
     let (config, _) = hickory_resolver::system_conf::read_system_conf().ok()?;
     config
         .domain()

@@ -1095,6 +1095,7 @@ fn ike_answer(answer: IkeAnswer, sent: u32) -> IkeEvidence {
         notifies: Vec::new(),
         vendor_ids: Vec::new(),
         ignored_datagrams: 0,
+        certificate_authorities: Vec::new(),
     }
 }
 

@@ -70,6 +70,11 @@ impl Evidence {
             }
             Evidence::Directory(_) => {}
             Evidence::Connector(_) => {}
+            // Host checks read the device itself: nothing timed.
+            Evidence::HostEdition(_)
+            | Evidence::HostClock(_)
+            | Evidence::HostVpn(_)
+            | Evidence::HostVpnCertificate(_) => {}
             Evidence::Ike(e) => m.rtt("ike", e.ike.as_ref().map(|ike| ike.rtt_ms)),
             Evidence::VpnTls(e) => {
                 if let Some(portal) = &e.portal {

@@ -12,6 +12,10 @@ pub mod directory;
 pub mod dns_srv;
 pub mod endpoint;
 mod gateway;
+pub mod host_clock;
+pub mod host_edition;
+pub mod host_vpn;
+pub mod host_vpn_certificate;
 pub mod icmp;
 pub mod ike;
 pub mod kerberos;
@@ -70,10 +74,14 @@ pub enum Kind {
     TenantRegistration,
     TenantRealm,
     TenantFederation,
+    HostEdition,
+    HostClock,
+    HostVpn,
+    HostVpnCertificate,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 28] = [
         Kind::DnsSrv,
         Kind::Icmp,
         Kind::Cldap,
@@ -98,6 +106,10 @@ impl Kind {
         Kind::TenantRegistration,
         Kind::TenantRealm,
         Kind::TenantFederation,
+        Kind::HostEdition,
+        Kind::HostClock,
+        Kind::HostVpn,
+        Kind::HostVpnCertificate,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -126,6 +138,10 @@ impl Kind {
             Kind::TenantRegistration => &tenant_registration::SPEC,
             Kind::TenantRealm => &tenant_realm::SPEC,
             Kind::TenantFederation => &tenant_federation::SPEC,
+            Kind::HostEdition => &host_edition::SPEC,
+            Kind::HostClock => &host_clock::SPEC,
+            Kind::HostVpn => &host_vpn::SPEC,
+            Kind::HostVpnCertificate => &host_vpn_certificate::SPEC,
         }
     }
 
@@ -144,6 +160,7 @@ impl Kind {
             Kind::Ike => Some(VpnKind::Ikev2),
             Kind::VpnTls => Some(VpnKind::Tls),
             Kind::VpnTcp => Some(VpnKind::Tcp),
+            Kind::HostVpnCertificate => Some(VpnKind::Ikev2),
             _ => None,
         }
     }
@@ -176,6 +193,10 @@ impl Kind {
             Kind::TenantRegistration => Params::TenantRegistration(value.try_into()?),
             Kind::TenantRealm => Params::TenantRealm(value.try_into()?),
             Kind::TenantFederation => Params::TenantFederation(value.try_into()?),
+            Kind::HostEdition => Params::HostEdition(value.try_into()?),
+            Kind::HostClock => Params::HostClock(value.try_into()?),
+            Kind::HostVpn => Params::HostVpn(value.try_into()?),
+            Kind::HostVpnCertificate => Params::HostVpnCertificate(value.try_into()?),
         })
     }
 }
@@ -208,6 +229,10 @@ pub enum Params {
     TenantRegistration(tenant_registration::Params),
     TenantRealm(tenant_realm::Params),
     TenantFederation(tenant_federation::Params),
+    HostEdition(host_edition::Params),
+    HostClock(host_clock::Params),
+    HostVpn(host_vpn::Params),
+    HostVpnCertificate(host_vpn_certificate::Params),
 }
 
 /// What a check observed, tagged by its kind in the report (`"kind": "tcp"`).
@@ -265,6 +290,14 @@ pub enum Evidence {
     TenantRealm(tenant_realm::Evidence),
     #[serde(rename = "tenant.federation")]
     TenantFederation(tenant_federation::Evidence),
+    #[serde(rename = "host.edition")]
+    HostEdition(host_edition::Evidence),
+    #[serde(rename = "host.clock")]
+    HostClock(host_clock::Evidence),
+    #[serde(rename = "host.vpn")]
+    HostVpn(host_vpn::Evidence),
+    #[serde(rename = "host.vpn_certificate")]
+    HostVpnCertificate(host_vpn_certificate::Evidence),
 }
 
 /// What `observe` found: the evidence, and the facts it learnt for the board.
@@ -438,6 +471,21 @@ pub async fn observe(
             Evidence::Endpoint(endpoint::observe(p, endpoint, inputs, context, deadline).await?)
                 .into()
         }
+        (Params::HostEdition(p), Target::Once, _) => {
+            Evidence::HostEdition(host_edition::observe(p, context).await?).into()
+        }
+        (Params::HostClock(_), Target::Once, _) => {
+            Evidence::HostClock(host_clock::observe()).into()
+        }
+        (Params::HostVpn(p), Target::Once, _) => {
+            Evidence::HostVpn(host_vpn::observe(p, context).await?).into()
+        }
+        (Params::HostVpnCertificate(p), Target::VpnGateway(gateway), _) => {
+            Evidence::HostVpnCertificate(
+                host_vpn_certificate::observe(p, gateway, context, deadline).await?,
+            )
+            .into()
+        }
         // The catalog validates kind against fan-out at load time; this cannot happen.
         _ => return Err(mismatch()),
     })
@@ -473,6 +521,12 @@ pub fn judge(params: &Params, evidence: &Evidence) -> Judgement {
         (Params::TenantRealm(p), Evidence::TenantRealm(e)) => tenant_realm::judge(p, e),
         (Params::TenantFederation(p), Evidence::TenantFederation(e)) => {
             tenant_federation::judge(p, e)
+        }
+        (Params::HostEdition(p), Evidence::HostEdition(e)) => host_edition::judge(p, e),
+        (Params::HostClock(p), Evidence::HostClock(e)) => host_clock::judge(p, e),
+        (Params::HostVpn(p), Evidence::HostVpn(e)) => host_vpn::judge(p, e),
+        (Params::HostVpnCertificate(p), Evidence::HostVpnCertificate(e)) => {
+            host_vpn_certificate::judge(p, e)
         }
         _ => Judgement::error("the evidence is of another kind than the check"),
     }

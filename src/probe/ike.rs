@@ -99,6 +99,11 @@ pub struct IkeEvidence {
     pub vendor_ids: Vec<String>,
     /// Datagrams received that were not a reply to this request.
     pub ignored_datagrams: usize,
+    /// The CAs the gateway names in its CERTREQ payloads, as SHA-1 of each CA's
+    /// SubjectPublicKeyInfo in hex: the CAs a machine certificate must chain to when the
+    /// gateway authenticates devices by certificate. Empty when it sent no CERTREQ (PSK, EAP).
+    #[serde(default)]
+    pub certificate_authorities: Vec<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -259,7 +264,18 @@ pub async fn probe(
             .as_ref()
             .map(|r| r.notify_types().iter().map(ToString::to_string).collect())
             .unwrap_or_default(),
-        vendor_ids: decoded.map(|r| r.vendor_ids.clone()).unwrap_or_default(),
+        vendor_ids: decoded
+            .as_ref()
+            .map(|r| r.vendor_ids.clone())
+            .unwrap_or_default(),
+        certificate_authorities: decoded
+            .map(|r| {
+                r.cert_requests
+                    .iter()
+                    .flat_map(|c| c.authority_hex())
+                    .collect()
+            })
+            .unwrap_or_default(),
         ignored_datagrams: reply.skipped,
     })
 }
@@ -449,5 +465,37 @@ mod tests {
             evidence.answer,
             IkeAnswer::InvalidKe { group_id: 14, .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn the_cas_a_gateway_names_in_certreq_reach_the_evidence() {
+        let responder = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let address = responder.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut buffer = [0u8; 2048];
+            let (_, peer) = responder.recv_from(&mut buffer).await.unwrap();
+            let spi: [u8; 8] = buffer[..8].try_into().unwrap();
+            // Header, then one CERTREQ (type 38): encoding 4 and two SHA-1 hashes.
+            let payload_len = 4 + 1 + 40;
+            let mut reply = spi.to_vec();
+            reply.extend_from_slice(&[0; 8]);
+            reply.extend_from_slice(&[38, 0x20, 34, 0x20]);
+            reply.extend_from_slice(&0u32.to_be_bytes());
+            reply.extend_from_slice(&((28 + payload_len) as u32).to_be_bytes());
+            reply.extend_from_slice(&[0, 0]);
+            reply.extend_from_slice(&(payload_len as u16).to_be_bytes());
+            reply.push(4);
+            reply.extend_from_slice(&[0xab; 20]);
+            reply.extend_from_slice(&[0x01; 20]);
+            responder.send_to(&reply, peer).await.unwrap();
+        });
+        let evidence = probe(address, false, Instant::now() + Duration::from_secs(2))
+            .await
+            .unwrap();
+        server.await.unwrap();
+        assert_eq!(
+            evidence.certificate_authorities,
+            ["ab".repeat(20), "01".repeat(20)]
+        );
     }
 }

@@ -41,6 +41,10 @@ pub struct Report {
     pub profile: ProfileSummary,
     pub verdict: Verdict,
     pub checks: Vec<CheckResult>,
+    /// Settings joinready took from the device itself (on Windows: the downloaded Autopilot
+    /// profile), each with its origin. Empty when everything came from flags or the profile.
+    #[serde(default)]
+    pub origins: Vec<crate::device::detect::SettingOrigin>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]

@@ -50,5 +50,6 @@ pub fn report(checks: Vec<CheckResult>, status: VerdictStatus) -> Report {
             join_type: "Microsoft Entra hybrid join".into(),
         },
         checks,
+        origins: vec![],
     }
 }

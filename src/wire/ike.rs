@@ -794,6 +794,72 @@ pub struct IkeReply {
     pub vendor_ids: Vec<String>,
     /// Other payload types seen, in message order.
     pub other_payloads: Vec<PayloadType>,
+    /// The CERTREQ payloads: which CAs the responder trusts for certificate authentication.
+    pub cert_requests: Vec<CertRequest>,
+}
+
+/// Certificate Encoding 4, "X.509 Certificate - Signature" (RFC 7296 §3.6): the only one whose
+/// Certification Authority field this decoder splits into hashes.
+pub const CERT_ENCODING_X509_SIGNATURE: u8 = 4;
+
+/// Length of one CA hash in a CERTREQ of encoding 4: a SHA-1 digest.
+pub const CA_HASH_LEN: usize = 20;
+
+/// Upper bound on CA hashes kept from one CERTREQ (a real gateway names a handful).
+pub const MAX_CA_HASHES: usize = 64;
+
+/// A CERTREQ payload (RFC 7296 §3.7). For encoding 4 the Certification Authority field is a
+/// concatenation of SHA-1 hashes of the trusted CAs' SubjectPublicKeyInfo, 20 bytes each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRequest {
+    /// The Certificate Encoding byte (4 for X.509 signature certificates).
+    pub encoding: u8,
+    /// For encoding 4: each CA's SHA-1(SubjectPublicKeyInfo), in payload order, at most
+    /// [`MAX_CA_HASHES`].
+    pub authorities: Vec<[u8; CA_HASH_LEN]>,
+    /// Bytes of the Certification Authority field not read as hashes: a partial last hash,
+    /// hashes past the bound, or the whole field of another encoding.
+    pub unread: usize,
+}
+
+impl CertRequest {
+    /// The CA hashes as lowercase hex, for evidence and comparison with a certificate store.
+    pub fn authority_hex(&self) -> Vec<String> {
+        self.authorities.iter().map(|h| hex(h)).collect()
+    }
+}
+
+/// Decodes one CERTREQ payload's content (after the generic payload header).
+///
+/// # Errors
+///
+/// [`IkeError::Short`] when the content lacks even the encoding byte. A Certification Authority
+/// field that does not divide into whole hashes is not an error (gateways pad and vary): the
+/// remainder is counted in [`CertRequest::unread`].
+pub fn decode_cert_request(content: &[u8]) -> Result<CertRequest, IkeError> {
+    let mut r = Cursor::new(content);
+    let encoding = r.u8("certreq payload")?;
+    let field = r.rest();
+    if encoding != CERT_ENCODING_X509_SIGNATURE {
+        return Ok(CertRequest {
+            encoding,
+            authorities: Vec::new(),
+            unread: field.len(),
+        });
+    }
+    let mut authorities = Vec::new();
+    let mut chunks = field.chunks_exact(CA_HASH_LEN);
+    for chunk in chunks.by_ref().take(MAX_CA_HASHES) {
+        let mut hash = [0u8; CA_HASH_LEN];
+        hash.copy_from_slice(chunk);
+        authorities.push(hash);
+    }
+    let unread = field.len() - authorities.len() * CA_HASH_LEN;
+    Ok(CertRequest {
+        encoding,
+        authorities,
+        unread,
+    })
 }
 
 /// What a reply says about our request.
@@ -978,6 +1044,7 @@ pub fn decode_reply(datagram: &[u8], spi_i: [u8; 8], nat_t: bool) -> Result<IkeR
         notifies: Vec::new(),
         vendor_ids: Vec::new(),
         other_payloads: Vec::new(),
+        cert_requests: Vec::new(),
     };
     walk_payloads(first_payload, payloads, &mut reply)?;
     Ok(reply)
@@ -1086,6 +1153,16 @@ fn read_payload(
         }
         PayloadType::Notify => reply.notifies.push(read_notify(content)?),
         PayloadType::VendorId => reply.vendor_ids.push(hex(content)),
+        PayloadType::CertReq => {
+            reply.other_payloads.push(payload);
+            // A CERTREQ too short to name its encoding says nothing; the rest of the reply
+            // still counts.
+            if let Ok(request) = decode_cert_request(content) {
+                if reply.cert_requests.len() < MAX_PAYLOADS {
+                    reply.cert_requests.push(request);
+                }
+            }
+        }
         other => reply.other_payloads.push(other),
     }
     Ok(())
@@ -1604,6 +1681,15 @@ mod tests {
         );
         assert_eq!(reply.vendor_ids, ["882fe56d"]);
         assert_eq!(reply.other_payloads, [PayloadType::CertReq]);
+        // The fixture's CERTREQ is encoding 4 with 19 bytes: no whole hash.
+        assert_eq!(
+            reply.cert_requests,
+            [CertRequest {
+                encoding: 4,
+                authorities: vec![],
+                unread: 19
+            }]
+        );
         let outcome = reply.outcome();
         assert_eq!(outcome, Outcome::Accepted { proposal });
         assert_eq!(
@@ -2270,5 +2356,49 @@ mod tests {
             let noise: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             let _ = decode_reply(&noise, SPI_I, false);
         }
+    }
+
+    #[test]
+    fn certreq_names_cas_by_sha1_of_their_public_key() {
+        // Two CA hashes as strongSwan sends them, plus a stray byte.
+        let mut content = vec![CERT_ENCODING_X509_SIGNATURE];
+        content.extend([0xAB; 20]);
+        content.extend([0x01; 20]);
+        content.push(0xFF);
+        let request = decode_cert_request(&content).unwrap();
+        assert_eq!(request.encoding, 4);
+        assert_eq!(request.authorities, [[0xAB; 20], [0x01; 20]]);
+        assert_eq!(request.unread, 1);
+        assert_eq!(
+            request.authority_hex()[1],
+            "0101010101010101010101010101010101010101"
+        );
+    }
+
+    #[test]
+    fn certreq_edge_cases_are_values_not_panics() {
+        // Empty: no encoding byte at all.
+        assert!(decode_cert_request(&[]).is_err());
+        // Encoding 4 with an empty CA field: the responder wants a certificate from any CA.
+        assert_eq!(
+            decode_cert_request(&[4]).unwrap(),
+            CertRequest {
+                encoding: 4,
+                authorities: vec![],
+                unread: 0
+            }
+        );
+        // Another encoding (12, hash and URL): kept as unread bytes.
+        let other = decode_cert_request(&[12, 1, 2, 3]).unwrap();
+        assert_eq!(
+            (other.encoding, other.authorities.len(), other.unread),
+            (12, 0, 3)
+        );
+        // More hashes than the bound: the rest is counted, not kept.
+        let mut many = vec![4];
+        many.extend(std::iter::repeat_n(7u8, CA_HASH_LEN * (MAX_CA_HASHES + 2)));
+        let many = decode_cert_request(&many).unwrap();
+        assert_eq!(many.authorities.len(), MAX_CA_HASHES);
+        assert_eq!(many.unread, 2 * CA_HASH_LEN);
     }
 }
