@@ -8,6 +8,7 @@ pub mod app;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod diff;
 pub mod duration;
 pub mod endpoints;
 pub mod facts;
