@@ -5,7 +5,7 @@
 //! never broken (but for a single word wider than the whole line).
 
 use super::Report;
-use crate::model::Status;
+use crate::model::{Area, Status};
 use crate::verdict::VerdictStatus;
 
 pub struct ConsoleOptions {
@@ -177,7 +177,12 @@ fn fill(tokens: Vec<Token>, gap: usize, first: &str, rest: &str, width: usize) -
 }
 
 /// A target as short as it can be said in its row: a DC without the domain it is in.
-fn short_target(target: &str, domain: &str) -> String {
+/// Endpoints and gateways keep their full names (`ep.corp.example.com` is not "ep").
+fn short_target(row: &crate::result::CheckResult, domain: &str) -> String {
+    let target = row.target.as_str();
+    if !matches!(row.area, Area::Dns | Area::Dc | Area::Ldap | Area::Time) {
+        return target.to_string();
+    }
     let suffix = format!(".{domain}");
     match target.strip_suffix(&suffix) {
         Some(host) if !host.is_empty() => host.to_string(),
@@ -194,13 +199,20 @@ pub(crate) fn groups(report: &Report) -> Vec<(&str, Vec<&crate::result::CheckRes
             None => groups.push((&check.id, vec![check])),
         }
     }
+    // By name, so dc1 comes before dc2 in every row and every run, whatever the SRV order.
+    for (_, rows) in &mut groups {
+        rows.sort_by(|a, b| a.target.cmp(&b.target));
+    }
     groups
 }
 
 /// Whether a check ran once for the whole domain (its target is the domain or a DNS name
-/// asked), not once per DC, gateway or endpoint.
+/// asked), not once per DC, gateway or endpoint; or had nothing to fan out over ("(no DC)").
 pub(crate) fn runs_once(rows: &[&crate::result::CheckResult], domain: &str) -> bool {
-    rows.len() == 1 && (rows[0].target == domain || rows[0].target.starts_with('_'))
+    rows.len() == 1
+        && (rows[0].target == domain
+            || rows[0].target.starts_with('_')
+            || rows[0].target.starts_with('('))
 }
 
 fn worst(rows: &[&crate::result::CheckResult]) -> Status {
@@ -300,7 +312,7 @@ pub fn render(report: &Report, options: &ConsoleOptions) -> String {
             detail = words(&rows[0].title);
         } else {
             for row in rows {
-                let name = short_target(&row.target, &report.domain);
+                let name = short_target(row, &report.domain);
                 let mark = mark(row.status, options.ascii);
                 detail.push(Token {
                     plain: format!("{name} {mark}"),
@@ -337,7 +349,7 @@ pub fn render(report: &Report, options: &ConsoleOptions) -> String {
             if !once {
                 tokens.push(Token::plain(&format!(
                     "{}:",
-                    short_target(&row.target, &report.domain)
+                    short_target(row, &report.domain)
                 )));
             }
             tokens.extend(words(&row.finding));
@@ -422,7 +434,6 @@ pub(crate) fn remedies(report: &Report) -> Vec<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Area;
     use crate::report::test_report::report;
     use crate::result::CheckResult;
 

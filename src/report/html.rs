@@ -114,6 +114,7 @@ fn dc_matrix(report: &Report) -> (Vec<&str>, Vec<&str>) {
             }
         }
     }
+    dcs.sort();
     (dcs, checks)
 }
 
@@ -346,20 +347,6 @@ pub fn render(report: &Report) -> String {
         out.push_str("<p class=\"legend\"><span class=\"s-pass\">✓ pass</span><span class=\"s-warn\">! warn</span><span class=\"s-fail\">✗ fail</span><span class=\"s-skip\">· skip</span><span class=\"s-error\">? error</span><span>– not run</span></p></section>\n");
     }
 
-    // Endpoint routes.
-    let endpoints: Vec<&CheckResult> = report
-        .checks
-        .iter()
-        .filter(|c| c.evidence_json()["kind"] == "endpoint")
-        .collect();
-    if !endpoints.is_empty() {
-        out.push_str("<section id=\"routes\"><h2>Endpoints and their routes</h2>");
-        for check in endpoints {
-            route(&mut out, check);
-        }
-        out.push_str("</section>\n");
-    }
-
     // Timeline.
     let total = report
         .checks
@@ -411,6 +398,20 @@ pub fn render(report: &Report) -> String {
         total * 3 / 4
     );
     out.push('\n');
+
+    // Endpoint routes.
+    let endpoints: Vec<&CheckResult> = report
+        .checks
+        .iter()
+        .filter(|c| c.evidence_json()["kind"] == "endpoint")
+        .collect();
+    if !endpoints.is_empty() {
+        out.push_str("<section id=\"routes\"><h2>Endpoints and their routes</h2>");
+        for check in endpoints {
+            route(&mut out, check);
+        }
+        out.push_str("</section>\n");
+    }
 
     // Every check, every finding.
     out.push_str("<section id=\"checks\"><h2>Every check</h2><div class=\"scroll\"><table class=\"checks\"><thead><tr><th></th><th>check</th><th>target</th><th>ms</th><th>finding</th></tr></thead><tbody>");
