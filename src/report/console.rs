@@ -222,12 +222,12 @@ fn worst(rows: &[&crate::result::CheckResult]) -> Status {
         .unwrap_or(Status::Skip)
 }
 
-fn verdict_lines(report: &Report, options: &ConsoleOptions) -> Vec<String> {
+fn verdict_lines(report: &Report, color: bool, width: usize) -> Vec<String> {
     let verdict = &report.verdict;
     let mut tokens = vec![Token::painted(
         verdict.status.headline(),
         verdict_code(verdict.status),
-        options.color,
+        color,
     )];
     let state = if report.complete {
         "complete"
@@ -238,7 +238,7 @@ fn verdict_lines(report: &Report, options: &ConsoleOptions) -> Vec<String> {
         "{} ({}, {state}, {} ms): {}",
         report.domain, report.scenario, report.duration_ms, verdict.summary
     )));
-    fill(tokens, 1, "", "  ", options.width)
+    fill(tokens, 1, "", "  ", width)
 }
 
 /// Evidence as `path = value` lines: JSON has no spaces to wrap at, paths do.
@@ -270,14 +270,7 @@ fn flatten(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
 
 pub fn render(report: &Report, options: &ConsoleOptions) -> String {
     let width = options.width.max(MIN_WIDTH);
-    let options = &ConsoleOptions {
-        width,
-        color: options.color,
-        ascii: options.ascii,
-        verbosity: options.verbosity,
-        verdict_last: options.verdict_last,
-    };
-    let mut lines = verdict_lines(report, options);
+    let mut lines = verdict_lines(report, options.color, width);
     for note in &report.verdict.notes {
         lines.extend(fill(words(note), 1, "  note: ", "        ", width));
     }
@@ -406,7 +399,7 @@ pub fn render(report: &Report, options: &ConsoleOptions) -> String {
     .collect();
     lines.extend(fill(legend, 2, "", "", width));
     if options.verdict_last {
-        lines.extend(verdict_lines(report, options));
+        lines.extend(verdict_lines(report, options.color, width));
     }
     let mut out = lines.join("\n");
     out.push('\n');
@@ -635,6 +628,25 @@ mod tests {
         ));
         assert!(wants_ascii(false, None, None, true, false));
         assert!(!wants_ascii(false, None, None, true, true));
+    }
+
+    #[test]
+    fn an_id_wider_than_the_column_puts_its_row_under_it() {
+        let mut report = two_dcs();
+        let long = "dc.a_check_id_that_is_longer_than_the_column";
+        report
+            .checks
+            .push(row(long, "dc1.corp.example.com", Status::Pass, "ok"));
+        report
+            .checks
+            .push(row(long, "dc2.corp.example.com", Status::Pass, "ok"));
+        let text = render(&report, &options(80, false, 0));
+        assert!(
+            text.contains(&format!("\n✓ {long}\n           dc1 ✓  dc2 ✓\n")),
+            "{text}"
+        );
+        // The other rows keep their narrow column.
+        assert!(text.contains("\n✗ dc.ping  dc1 ✓  dc2 ✗\n"), "{text}");
     }
 
     #[test]
