@@ -18,6 +18,7 @@ pub fn execute(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => run(args),
         Command::Serve(args) => crate::serve::serve(args),
+        Command::Diff(args) => diff(&args),
         Command::Completions { shell } => {
             write_stdout(&crate::cli::completions(shell))?;
             Ok(0)
@@ -211,7 +212,24 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         Format::Prometheus => report::prometheus::render(&report),
         Format::Junit => report::junit::render(&report),
         Format::Table if args.quiet => report::table::verdict_line(&report, color),
-        Format::Table => report::table::render(
+        Format::Table => report::console::render(
+            &report,
+            &report::console::ConsoleOptions {
+                color,
+                ascii: report::console::wants_ascii(
+                    args.ascii,
+                    std::env::var("TERM").ok().as_deref(),
+                    report::console::locale_from_env().as_deref(),
+                    cfg!(windows),
+                    std::env::var_os("WT_SESSION").is_some(),
+                ),
+                verbosity: args.verbose,
+                width: console_width(to_terminal),
+                verdict_last: to_terminal,
+            },
+        ),
+        Format::Html => report::html::render(&report),
+        Format::Wide => report::table::render(
             &report,
             &TableOptions {
                 color,
@@ -240,6 +258,42 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         None => write_stdout(&text)?,
     }
     Ok(exit_code)
+}
+
+fn diff(args: &crate::cli::DiffArgs) -> anyhow::Result<u8> {
+    let threshold = crate::duration::parse_duration(&args.rtt_threshold)
+        .with_context(|| format!("--rtt-threshold {}", args.rtt_threshold))?;
+    let old = crate::diff::load(&args.old)?;
+    let new = crate::diff::load(&args.new)?;
+    let diff = crate::diff::compare(
+        &args.old.display().to_string(),
+        &old,
+        &args.new.display().to_string(),
+        &new,
+        threshold.as_secs_f64() * 1000.0,
+    );
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.format {
+        crate::cli::DiffFormat::Table => report::diff::table(&diff, console_width(to_terminal)),
+        crate::cli::DiffFormat::Json => report::diff::json(&diff),
+        crate::cli::DiffFormat::Html => report::diff::html(&diff),
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, &text)?,
+        None => write_stdout(&text)?,
+    }
+    Ok(diff.outcome.exit_code())
+}
+
+/// The terminal's width; elsewhere $COLUMNS, else the 120 columns of the OOBE command prompt.
+fn console_width(to_terminal: bool) -> usize {
+    // comfy-table already asks the terminal (through crossterm); no second dependency for it.
+    let terminal = comfy_table::Table::new().width().filter(|_| to_terminal);
+    terminal
+        .map(usize::from)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or(120)
 }
 
 fn write_stdout(text: &str) -> anyhow::Result<()> {

@@ -47,6 +47,13 @@ pub enum Command {
     /// Serve Prometheus metrics: /metrics (the last runs, the process) and /probe?profile=NAME
     /// (a preflight on demand, in the manner of blackbox_exporter).
     Serve(ServeArgs),
+    /// What changed between two JSON reports: checks that started failing, were fixed, changed
+    /// their finding, appeared or disappeared, and round-trip times that moved. Exit 0 nothing
+    /// changed, 1 changed but nothing worse, 2 something got worse, 3 bad input.
+    #[command(
+        after_help = "Examples:\n  joinready diff yesterday.json today.json                # before vs after a firewall change\n  joinready diff managed.json guest-wifi.json --format html --output diff.html\n\nReports come from `joinready run --format json --output FILE` (schema_version 2 or 3)."
+    )]
+    Diff(DiffArgs),
     /// Print a shell completion script, e.g. `joinready completions bash > /etc/bash_completion.d/joinready`.
     Completions {
         /// The shell to complete for.
@@ -69,7 +76,8 @@ pub struct CatalogArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Verdict, one row per check, remedies (for people).
+    /// For people: the verdict, one row per check with one mark per DC, gateway or endpoint,
+    /// what did not pass, the remedies.
     Table,
     /// One JSON document (schema: `joinready schema`).
     Json,
@@ -77,6 +85,12 @@ pub enum Format {
     Prometheus,
     /// JUnit XML: one testcase per check row (for CI pipelines).
     Junit,
+    /// One self-contained HTML file (no scripts, fonts or images fetched; prints to PDF): the
+    /// verdict, remedies, a DC x check matrix, each endpoint's route, a timeline of the checks.
+    Html,
+    /// The wide table: one row per check and target with its time and finding (for logs and
+    /// tickets read in a wide window).
+    Wide,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,12 +150,46 @@ pub struct RunArgs {
     pub skip: Vec<String>,
     #[command(flatten)]
     pub catalog: CatalogArgs,
-    /// More detail: -v shows evidence in the table, -vv also logs probe steps to stderr.
+    /// More detail in the table: -v shows every finding, -vv adds the evidence.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// ASCII status marks (+ ! X - ?) instead of ✓ ✗ in the table; the default when TERM=dumb,
+    /// the locale is not UTF-8, or on the Windows console outside Windows Terminal.
+    #[arg(long)]
+    pub ascii: bool,
     /// Print only the verdict line (table format); no progress view.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For people: the outcome, then the changes grouped by kind, worst first.
+    Table,
+    /// One JSON document: outcome, both reports' verdicts, every change.
+    Json,
+    /// One self-contained HTML file.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (or the one from the network that works).
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later report (or the one from the network under suspicion).
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write the diff to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Flag a round-trip or answer time (rtt_ms, connect_ms, tls_ms, ...) that moved by more
+    /// than this, e.g. 20ms, 1s.
+    #[arg(long, value_name = "DURATION", default_value = "20ms")]
+    pub rtt_threshold: String,
 }
 
 #[derive(Debug, Args)]

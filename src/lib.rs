@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod device;
+pub mod diff;
 pub mod duration;
 pub mod endpoints;
 pub mod error_codes;

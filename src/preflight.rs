@@ -290,6 +290,7 @@ fn not_run_row(def: &CheckDef, scenario: crate::model::Scenario) -> crate::resul
         title: def.title.clone(),
         target: "(not needed)".to_string(),
         status: crate::model::Status::Skip,
+        started_ms: 0,
         duration_ms: 0,
         finding: policy::not_run(def, scenario).unwrap_or_default(),
         remedy: String::new(),

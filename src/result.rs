@@ -12,6 +12,10 @@ pub struct CheckResult {
     pub title: String,
     pub target: String,
     pub status: Status,
+    /// When the check started, in ms after the run started (a skipped check: when it was
+    /// decided). Draws the timeline; absent from reports before 0.3, read as 0.
+    #[serde(default)]
+    pub started_ms: u64,
     pub duration_ms: u64,
     pub finding: String,
     pub remedy: String,

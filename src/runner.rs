@@ -136,6 +136,8 @@ struct Shared {
     per_target: Vec<String>,
     /// Whether a selected check provides the DCs to check; else per-DC checks take every DC.
     fans_over_checked: bool,
+    /// Every result's `started_ms` counts from here.
+    run_started: Instant,
 }
 
 impl Shared {
@@ -169,6 +171,14 @@ impl Shared {
             title: def.title.clone(),
             target,
             status,
+            // A row is made the moment its check ends, so now minus its duration is its start.
+            started_ms: u64::try_from(
+                self.run_started
+                    .elapsed()
+                    .saturating_sub(duration)
+                    .as_millis(),
+            )
+            .unwrap_or(u64::MAX),
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             finding,
             remedy,
@@ -254,6 +264,7 @@ pub async fn run(
         options,
         permits: Semaphore::new(MAX_IN_FLIGHT),
         events,
+        run_started: Instant::now(),
     });
     if !checks.iter().any(|c| c.provides.contains(&Fact::Dcs)) {
         shared.board.set_dcs(None);

@@ -528,7 +528,9 @@ fn table_output_leads_with_the_verdict_and_lists_remedies() {
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.starts_with("NOT READY nosuch.corp.jr.test (on-prem, complete,"),
+        stdout.starts_with(
+            "NOT READY nosuch.corp.jr.test (on-prem: Microsoft Entra hybrid join, complete,"
+        ),
         "{stdout}"
     );
     assert!(

@@ -328,7 +328,8 @@ fn vpn_scenario_with_dcs_unreachable_and_the_gateway_fine_is_ready() {
     assert!(matches!(output.status.code(), Some(0 | 1)));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.starts_with("READY") && stdout.contains("(vpn, complete,"),
+        stdout.starts_with("READY")
+            && stdout.contains("(vpn: Microsoft Entra hybrid join, complete,"),
         "{stdout}"
     );
     assert!(

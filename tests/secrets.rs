@@ -21,7 +21,7 @@ use support::loopback::{
 };
 use support::TestEnv;
 
-const FORMATS: [&str; 4] = ["table", "json", "prometheus", "junit"];
+const FORMATS: [&str; 6] = ["table", "json", "prometheus", "junit", "html", "wide"];
 const VERBOSITY: [&[&str]; 4] = [&["-q"], &[], &["-v"], &["-vv"]];
 
 /// Every form of `password` that would be a leak: as it is, and base64 as in an HTTP
@@ -137,7 +137,7 @@ fn the_bind_password_appears_in_no_output_format_or_file() {
             all.extend_from_slice(&STAY_LOCAL);
             run_raw(&all, &env).0
         });
-        assert_eq!(runs, 32);
+        assert_eq!(runs, FORMATS.len() * VERBOSITY.len() * 2);
         // The password did reach the DC: the test would prove nothing otherwise.
         let binds = ldap.binds.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert!(
@@ -174,7 +174,7 @@ fn the_bind_password_appears_in_no_output_against_the_real_dcs() {
             &[("JOINREADY_BIND_PASSWORD", support::SVC_PASSWORD)],
         )
     });
-    assert_eq!(runs, 32);
+    assert_eq!(runs, FORMATS.len() * VERBOSITY.len() * 2);
 }
 
 /// A proxy on loopback that asks for Basic credentials (407), then records the
@@ -262,8 +262,14 @@ fn proxy_credentials_appear_in_no_output_format_or_file() {
         };
         // The password, and the whole Basic token the proxy got, appear nowhere.
         let token = base64(format!("{user}:{password}").as_bytes());
-        assert_eq!(every_output(password, scratch.path(), &run), 32);
-        assert_eq!(every_output(&token, scratch.path(), &run), 32);
+        assert_eq!(
+            every_output(password, scratch.path(), &run),
+            FORMATS.len() * VERBOSITY.len() * 2
+        );
+        assert_eq!(
+            every_output(&token, scratch.path(), &run),
+            FORMATS.len() * VERBOSITY.len() * 2
+        );
         let sent = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert!(
             sent.contains(&format!("Basic {token}")),

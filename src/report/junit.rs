@@ -171,6 +171,7 @@ mod tests {
             title: String::new(),
             target: target.into(),
             status,
+            started_ms: 0,
             duration_ms: 1234,
             finding: finding.into(),
             remedy: "fix it".into(),

@@ -1,6 +1,9 @@
 //! Reports: one serialize-only model, one file per output format. Renderers read the `Report`
 //! and nothing else; probes never print.
 
+pub mod console;
+pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod progress;

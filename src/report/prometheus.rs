@@ -373,6 +373,7 @@ mod tests {
             title: String::new(),
             target: target.into(),
             status,
+            started_ms: 0,
             duration_ms: 1500,
             finding: String::new(),
             remedy: String::new(),

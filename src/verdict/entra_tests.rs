@@ -55,6 +55,7 @@ fn endpoint_row(host: &str, authenticated: bool) -> CheckResult {
         title: String::new(),
         target: host.into(),
         status: Status::Warn,
+        started_ms: 0,
         duration_ms: 1,
         finding: format!("{host} answers, but only with Basic proxy credentials"),
         remedy: "exempt it".into(),

@@ -175,6 +175,7 @@ mod tests {
             title: String::new(),
             target: target.into(),
             status,
+            started_ms: 0,
             duration_ms: 1,
             finding: format!("{id} {status}"),
             remedy: String::new(),

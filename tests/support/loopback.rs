@@ -62,8 +62,8 @@ fn bound<T>(what: &str, address: SocketAddr, result: std::io::Result<T>) -> T {
         Ok(value) => value,
         Err(e) if e.kind() == ErrorKind::PermissionDenied => panic!(
             "binding {what} {address} is not permitted ({e}): this test needs root for ports below \
-             1024. Run it as root (`sudo cargo test -- --include-ignored`, or \
-             `sudo bash fixtures/test-all.sh`); a plain `cargo test` leaves it out as ignored"
+             1024. Run it as root (`cargo test -- --include-ignored`, or \
+             `bash fixtures/test-all.sh`); a plain `cargo test` leaves it out as ignored"
         ),
         Err(e) => panic!("cannot bind {what} {address}: {e}"),
     }

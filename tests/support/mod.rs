@@ -146,7 +146,7 @@ impl TestEnv {
                 "the real-server test environment is not up: {missing}.\n\
                  Build it as root with `bash fixtures/testenv/install.sh && bash \
                  fixtures/testenv/testenv.sh up`, then run `cargo test -- --include-ignored`; \
-                 or run everything with `sudo bash fixtures/test-all.sh`. A plain `cargo test` \
+                 or run everything as root with `bash fixtures/test-all.sh`. A plain `cargo test` \
                  leaves the end-to-end tests out as ignored."
             );
         }
