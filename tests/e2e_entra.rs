@@ -171,9 +171,84 @@ fn entra_ready() {
         stdout.starts_with("READY (entra: Microsoft Entra join, complete,"),
         "{stdout}"
     );
+    // The wide table (one row per target) says it on a line of its own.
+    let output = env.run_raw(
+        CLIENT,
+        &[
+            "run",
+            "--profile",
+            &profile,
+            "--timeout",
+            "2s",
+            "--format",
+            "wide",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("  checked: Microsoft Entra join (entra scenario)"),
         "{stdout}"
+    );
+}
+
+/// A cloud-joined device with its tenant named: the tenant checks (lib/tenant.sh's stand-ins)
+/// run in the entra scenario, and the SCP comparison, which reads Active Directory, is not
+/// needed.
+#[test]
+#[ignore = "needs the real-server test environment: run fixtures/test-all.sh as root"]
+fn entra_checks_the_tenant() {
+    let env = TestEnv::acquire();
+    let profile = entra_profile(&env, "");
+    let profile_text = std::fs::read_to_string(&profile).expect("profile");
+    let with_tenant = env.write_profile(&format!(
+        "tenant = \"jrmanaged.onmicrosoft.com\"\n{profile_text}"
+    ));
+    let run = env.run(CLIENT, &["--profile", &with_tenant, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 0, "{}", run.summary());
+    assert_eq!(run.report.scenario, Scenario::Entra);
+    for id in ["tenant.openid", "tenant.registration", "tenant.realm"] {
+        let row = run.check_id(id);
+        assert_eq!(row.status, Status::Pass, "{id}: {}", row.finding);
+    }
+    assert!(
+        run.check_id("tenant.realm")
+            .finding
+            .contains("is a managed domain"),
+        "{}",
+        run.check_id("tenant.realm").finding
+    );
+    let scp = run.check_id("tenant.scp");
+    assert_eq!(scp.status, Status::Skip);
+    assert!(
+        scp.finding
+            .starts_with("not needed for Microsoft Entra join"),
+        "{}",
+        scp.finding
+    );
+
+    // A misspelled tenant is the root cause of a not-ready verdict, named as written.
+    let misspelled = env.write_profile(&format!(
+        "tenant = \"jrmanagd.onmicrosoft.com\"\n{profile_text}"
+    ));
+    let run = env.run(CLIENT, &["--profile", &misspelled, "--timeout", "2s"], &[]);
+    assert_eq!(run.exit_code, 2, "{}", run.summary());
+    let openid = run.check_id("tenant.openid");
+    assert_eq!(openid.status, Status::Fail, "{}", openid.finding);
+    assert!(
+        openid.finding.contains("jrmanagd.onmicrosoft.com"),
+        "{}",
+        openid.finding
+    );
+    assert_eq!(
+        run.report
+            .verdict
+            .root_cause
+            .as_ref()
+            .map(|r| r.check.as_str()),
+        Some("tenant.openid"),
+        "{}",
+        run.summary()
     );
 }
 

@@ -484,15 +484,40 @@ fn check_console(case: &str, run: &Run, width: u16, lines: &[String], code: i32)
             "{case} at {width}: the terminal had to wrap {line:?}"
         );
     }
-    // One row per check, each with one mark per target.
+    // One row per check, each with one mark per target; a check skipped for every target is
+    // instead named once on the "skipped" line.
     let mut ids: Vec<&str> = run.report.checks.iter().map(|c| c.id.as_str()).collect();
     ids.dedup();
+    let skipped_line = text
+        .split("skipped (")
+        .nth(1)
+        .map(|rest| rest.split("\n\n").next().unwrap_or(rest))
+        .unwrap_or("");
+    let skipped_ids: Vec<&str> = skipped_line.split_whitespace().collect();
     for id in &ids {
         let rows = lines
             .iter()
             .filter(|l| row_id(l).as_deref() == Some(*id))
             .count();
-        assert_eq!(rows, 1, "{case} at {width}: rows of {id}\n{text}");
+        let all_skipped = run
+            .report
+            .checks
+            .iter()
+            .filter(|c| c.id == *id)
+            .all(|c| c.status == Status::Skip);
+        if all_skipped {
+            assert_eq!(
+                rows, 0,
+                "{case} at {width}: {id} skipped, yet a row\n{text}"
+            );
+            assert_eq!(
+                skipped_ids.iter().filter(|w| **w == *id).count(),
+                1,
+                "{case} at {width}: {id} not on the skipped line once\n{text}"
+            );
+        } else {
+            assert_eq!(rows, 1, "{case} at {width}: rows of {id}\n{text}");
+        }
     }
     // What did not pass is expanded with every word of its finding whole.
     let tokens: Vec<&str> = text.split_whitespace().collect();
@@ -509,7 +534,6 @@ fn check_console(case: &str, run: &Run, width: u16, lines: &[String], code: i32)
     }
 }
 
-/// The check id of a row (`✗ dc.ping  dc1 ✓  dc2 ✗`): after a status mark and a space.
 /// The view between the verdict and the legend, held to tests/snapshots/console-NAME.txt:
 /// the verdict lines carry the run's duration, which moves, and are checked on their own.
 /// JR_UPDATE_SNAPSHOTS=1 writes the files instead (review the diff before committing).
@@ -536,6 +560,7 @@ fn snapshot(name: &str, lines: &[String]) {
     );
 }
 
+/// The check id of a row (`✗ dc.ping  dc1 ✓  dc2 ✗`): after a status mark and a space.
 fn row_id(line: &str) -> Option<String> {
     let mut chars = line.chars();
     let mark = chars.next()?;

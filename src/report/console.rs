@@ -290,8 +290,16 @@ pub fn render(report: &Report, options: &ConsoleOptions) -> String {
         .max()
         .unwrap_or(0);
     let detail_indent = " ".repeat(2 + id_width + 2);
+    // Checks that were skipped for every target (no [connector], no tenant, not on Windows, a
+    // scenario that does not need them) say nothing at a glance: one line names them all,
+    // and -v gives each its row and reason.
+    let mut skipped: Vec<&str> = Vec::new();
     for (id, rows) in &groups {
         let status = worst(rows);
+        if status == Status::Skip && options.verbosity == 0 {
+            skipped.push(id);
+            continue;
+        }
         let once = runs_once(rows, &report.domain);
         let head = format!(
             "{} {id:<id_width$}  ",
@@ -364,6 +372,17 @@ pub fn render(report: &Report, options: &ConsoleOptions) -> String {
                 }
             }
         }
+    }
+
+    if !skipped.is_empty() {
+        let mut tokens = vec![Token::painted(
+            mark(Status::Skip, options.ascii),
+            color_code(Status::Skip),
+            options.color,
+        )];
+        tokens.extend(words(&format!("skipped ({}, -v says why):", skipped.len())));
+        tokens.extend(skipped.iter().map(|id| Token::plain(id)));
+        lines.extend(fill(tokens, 1, "", "    ", width));
     }
 
     let remedies = remedies(report);
@@ -508,8 +527,21 @@ mod tests {
         // The passing DC's finding and the skip's stay folded away.
         assert!(!text.contains("answers"), "{text}");
         assert!(!text.contains("no ou in the profile"), "{text}");
-        assert!(text.contains("· ldap.ou  the title of ldap.ou"), "{text}");
+        // A check skipped everywhere is named on the one "skipped" line, not given a row.
+        assert!(!text.contains("· ldap.ou  the title"), "{text}");
+        assert!(
+            text.contains("\n· skipped (1, -v says why): ldap.ou\n"),
+            "{text}"
+        );
         assert!(text.contains("✓ pass  ! warn  ✗ fail  · skip  ? error"));
+        // -v gives it its row and its reason back.
+        let verbose = render(&two_dcs(), &options(120, false, 1));
+        assert!(
+            verbose.contains("· ldap.ou  the title of ldap.ou"),
+            "{verbose}"
+        );
+        assert!(verbose.contains("no ou in the profile"), "{verbose}");
+        assert!(!verbose.contains("skipped ("), "{verbose}");
     }
 
     #[test]
