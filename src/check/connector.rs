@@ -170,24 +170,14 @@ pub fn check_ou_value(ou: &str, domain: &str) -> Result<(), String> {
     }
     let has_dc = components
         .iter()
-        .any(|c| c.len() > 3 && c[..3].eq_ignore_ascii_case("DC="));
+        // `get`, not `[..3]`: a component may start with a multi-byte character.
+        .any(|c| c.len() > 3 && c.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("DC=")));
     if !has_dc {
         return Err(format!(
             "the OU `{ou}` has no DC= components, which the Domain Join profile requires: write the full distinguished name, `{ou},{dc_part}`"
         ));
     }
     Ok(())
-}
-
-/// RFC 4515 escaping of a value in a filter.
-fn escape_filter_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'*' | b'(' | b')' | b'\\' | 0 => format!("\\{b:02x}"),
-            _ => (b as char).to_string(),
-        })
-        .collect()
 }
 
 pub async fn observe(
@@ -376,7 +366,7 @@ impl Reader<'_> {
             .and_then(|(_, v)| v.first().cloned())
             .unwrap_or_default();
         let filter = match &evidence.named_account {
-            Some(name) => format!("(sAMAccountName={})", escape_filter_value(name)),
+            Some(name) => format!("(sAMAccountName={})", ldap3::ldap_escape(name.as_str())),
             None => {
                 "(&(objectClass=msDS-ManagedServiceAccount)(sAMAccountName=msaODJ*))".to_string()
             }
@@ -928,7 +918,7 @@ mod tests {
 
     #[test]
     fn filter_values_are_escaped() {
-        assert_eq!(escape_filter_value("a*(b)\\"), "a\\2a\\28b\\29\\5c");
+        assert_eq!(ldap3::ldap_escape("a*(b)\\"), "a\\2a\\28b\\29\\5c");
     }
 
     fn account(decision: Option<Decision>, created: Option<usize>) -> Account {
