@@ -772,7 +772,7 @@ pub async fn observe(
         ntp(endpoint, context, deadline, &mut evidence).await;
         return Ok(evidence);
     }
-    follow(endpoint, inputs, context, None, deadline)
+    follow(endpoint, inputs, context, None, true, deadline)
         .await
         .map(|(evidence, _)| evidence)
 }
@@ -780,11 +780,14 @@ pub async fn observe(
 /// Follows the device's route to an HTTP(S) `endpoint` as `observe` does and, with
 /// `body_limit`, reads the HTTPS answer's body too: the one HTTP path for every check that
 /// asks an internet service something (the tenant checks read discovery documents this way).
+/// `with_revocation` also reaches the chain's CRL and OCSP URLs: `endpoints.reach` judges
+/// them; the tenant checks ask the same hosts and would only fetch them again.
 pub async fn follow(
     endpoint: &EndpointDef,
     inputs: &Inputs,
     context: &CheckContext,
     body_limit: Option<usize>,
+    with_revocation: bool,
     deadline: Instant,
 ) -> Result<(Evidence, Option<Vec<u8>>), NotObserved> {
     let mut evidence = new_evidence(endpoint);
@@ -844,8 +847,10 @@ pub async fn follow(
                     None
                 };
                 evidence.inspection = reached.inspection;
-                evidence.revocation =
-                    reach_revocation(&reached.revocation, hop, context, trust, deadline).await;
+                if with_revocation {
+                    evidence.revocation =
+                        reach_revocation(&reached.revocation, hop, context, trust, deadline).await;
+                }
                 return Ok((evidence, reached.body));
             }
             Err(broken) => {

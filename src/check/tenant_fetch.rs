@@ -83,7 +83,7 @@ pub async fn ask(
 ) -> Result<(Asked, Option<Vec<u8>>), NotObserved> {
     let target = endpoint_for(url, purpose, source)?;
     let limit = read_body.then_some(MAX_BODY);
-    let (route, body) = endpoint::follow(&target, inputs, context, limit, deadline).await?;
+    let (route, body) = endpoint::follow(&target, inputs, context, limit, false, deadline).await?;
     let http = route.hop.http.clone().filter(|_| route.broken.is_none());
     Ok((
         Asked {
